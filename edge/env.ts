@@ -1,0 +1,25 @@
+import type { EpisodeUpload } from "./upload/episode-upload.ts";
+import type { ProcessorContainer } from "./dispatch/container.ts";
+import type { EpisodeJob } from "../shared/job.ts";
+
+/** Bindings and settings of the edge Worker (see wrangler.toml and README "Configuration"). */
+export interface Env {
+  MEDIA: R2Bucket;
+  JOBS: Queue<EpisodeJob>;
+  UPLOADS: DurableObjectNamespace<EpisodeUpload>;
+  PROCESSOR: DurableObjectNamespace<ProcessorContainer>;
+
+  PUBLIC_BASE_URL: string;
+  DISPATCH_MODE: "http" | "container";
+  PROCESSOR_URL: string;
+  MAX_UPLOAD_BYTES: string;
+  UPLOAD_PART_BYTES: string;
+  UPLOAD_EXPIRY_SECONDS: string;
+  ALLOWED_ORIGINS: string;
+  OTEL_SERVICE_NAME?: string;
+
+  /** Secrets. */
+  ADMIN_TOKEN?: string;
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+  OTEL_EXPORTER_OTLP_HEADERS?: string;
+}

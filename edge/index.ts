@@ -1,0 +1,5 @@
+export { EpisodeUpload } from "./upload/episode-upload.ts";
+export { ProcessorContainer } from "./dispatch/container.ts";
+export default {
+  async fetch(req: Request) { return new Response("ok"); },
+};

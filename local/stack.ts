@@ -1,0 +1,197 @@
+/**
+ * The local stack: the edge Worker under `wrangler dev` (workerd, with its
+ * Durable Objects, R2 bucket and queues persisted under one data folder) and
+ * the processor as a plain Node process that reaches the same local R2 bucket
+ * through wrangler's S3-compatible endpoint. Used by `npm run demo`, by
+ * `npm run stack` and by the end-to-end tests, so all three run the same thing.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { mkdir } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const BIN = path.join(ROOT, "node_modules", ".bin");
+
+/** Credentials of the local S3 endpoint: wrangler.toml's local_dev settings, local only. */
+export const LOCAL_S3 = {
+  bucket: "podcast-media",
+  accessKeyId: "local-processor",
+  secretAccessKey: "local-processor-secret",
+} as const;
+
+export interface StackOptions {
+  /** Folder holding all persisted local state (R2, Durable Objects). */
+  dataDir: string;
+  edgePort?: number;
+  processorPort?: number;
+  /** Start the processor too (default true). */
+  processor?: boolean;
+  adminToken?: string;
+  /** OTLP/HTTP endpoint both services export to (OTEL_EXPORTER_OTLP_ENDPOINT). */
+  otlpEndpoint?: string;
+  /** Extra Worker vars (e.g. a short UPLOAD_EXPIRY_SECONDS in tests). */
+  edgeVars?: Record<string, string>;
+  processorEnv?: Record<string, string>;
+  /** Where the children's output goes; default: collected, printed on failure. */
+  log?: (service: "edge" | "processor", line: string) => void;
+}
+
+export interface LocalStack {
+  edgeUrl: string;
+  processorUrl: string;
+  s3Endpoint: string;
+  adminToken: string;
+  dataDir: string;
+  /** Recent output of both services, for test failure messages. */
+  logs(): string;
+  stopProcessor(): Promise<void>;
+  startProcessor(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHttp(url: string, child: ChildProcess, what: string, timeoutMs: number, logs: () => string) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode}\n${logs()}`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      await res.body?.cancel();
+      if (res.status < 500) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} did not answer at ${url} within ${timeoutMs} ms\n${logs()}`);
+}
+
+function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
+  await mkdir(opts.dataDir, { recursive: true });
+  const edgePort = opts.edgePort ?? (await freePort());
+  const processorPort = opts.processorPort ?? (await freePort());
+  const inspectorPort = await freePort();
+  const edgeUrl = `http://127.0.0.1:${edgePort}`;
+  const processorUrl = `http://127.0.0.1:${processorPort}`;
+  const s3Endpoint = `${edgeUrl}/cdn-cgi/local/r2/s3`;
+  const adminToken = opts.adminToken ?? `local-admin-${Math.random().toString(36).slice(2)}`;
+
+  const recent: string[] = [];
+  const log = (service: "edge" | "processor", line: string) => {
+    recent.push(`[${service}] ${line}`);
+    if (recent.length > 400) recent.shift();
+    opts.log?.(service, line);
+  };
+  const logs = () => recent.join("\n");
+  const pipe = (service: "edge" | "processor", child: ChildProcess) => {
+    for (const stream of [child.stdout, child.stderr]) {
+      let buf = "";
+      stream?.setEncoding("utf8");
+      stream?.on("data", (chunk: string) => {
+        buf += chunk;
+        let i;
+        while ((i = buf.indexOf("\n")) >= 0) {
+          log(service, buf.slice(0, i));
+          buf = buf.slice(i + 1);
+        }
+      });
+    }
+  };
+
+  const vars: Record<string, string> = {
+    PUBLIC_BASE_URL: edgeUrl,
+    PROCESSOR_URL: processorUrl,
+    DISPATCH_MODE: "http",
+    ADMIN_TOKEN: adminToken,
+    ...(opts.otlpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: opts.otlpEndpoint } : {}),
+    ...opts.edgeVars,
+  };
+  const edge = spawn(
+    path.join(BIN, "wrangler"),
+    [
+      "dev",
+      "--config", path.join(ROOT, "wrangler.toml"),
+      "--ip", "127.0.0.1",
+      "--port", String(edgePort),
+      "--inspector-port", String(inspectorPort),
+      "--persist-to", path.join(opts.dataDir, "wrangler"),
+      "--show-interactive-dev-session=false",
+      "--log-level", "info",
+      ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+    ],
+    {
+      cwd: ROOT,
+      env: { ...process.env, PATH: `${BIN}:${process.env.PATH}`, WRANGLER_SEND_METRICS: "false", CI: "true" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  pipe("edge", edge);
+
+  let processor: ChildProcess | undefined;
+  const startProcessor = async () => {
+    processor = spawn(path.join(BIN, "node"), [path.join(ROOT, "processor", "main.ts")], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        PATH: `${BIN}:${process.env.PATH}`,
+        PORT: String(processorPort),
+        R2_S3_ENDPOINT: s3Endpoint,
+        R2_BUCKET: LOCAL_S3.bucket,
+        R2_ACCESS_KEY_ID: LOCAL_S3.accessKeyId,
+        R2_SECRET_ACCESS_KEY: LOCAL_S3.secretAccessKey,
+        PUBLIC_BASE_URL: edgeUrl,
+        WORK_DIR: path.join(opts.dataDir, "processor-work"),
+        ...(opts.otlpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: opts.otlpEndpoint } : {}),
+        ...opts.processorEnv,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    pipe("processor", processor);
+    await waitForHttp(`${processorUrl}/healthz`, processor, "processor", 30_000, logs);
+  };
+
+  try {
+    await waitForHttp(`${edgeUrl}/healthz`, edge, "edge (wrangler dev)", 60_000, logs);
+    if (opts.processor !== false) await startProcessor();
+  } catch (err) {
+    await Promise.all([stopChild(processor), stopChild(edge)]);
+    throw err;
+  }
+
+  return {
+    edgeUrl,
+    processorUrl,
+    s3Endpoint,
+    adminToken,
+    dataDir: opts.dataDir,
+    logs,
+    startProcessor,
+    stopProcessor: () => stopChild(processor),
+    stop: () => Promise.all([stopChild(processor), stopChild(edge)]).then(() => undefined),
+  };
+}

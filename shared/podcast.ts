@@ -1,0 +1,46 @@
+/** A show: what its feed says about it, and how its episodes are processed. */
+export interface LoudnessTarget {
+  /** Integrated loudness, LUFS. Podcasts: -16 (stereo); EBU R128: -23. */
+  integratedLufs: number;
+  /** True-peak ceiling, dBTP. */
+  truePeakDbtp: number;
+}
+
+export const DEFAULT_LOUDNESS: LoudnessTarget = { integratedLufs: -16, truePeakDbtp: -1 };
+
+export interface Podcast {
+  podcastId: string;
+  title: string;
+  author: string;
+  description: string;
+  /** BCP 47 language tag, e.g. "en" or "en-GB". */
+  language: string;
+  /** Apple Podcasts category, e.g. "Technology" or "Society & Culture". */
+  category: string;
+  explicit: boolean;
+  artworkUrl?: string;
+  /** Website of the show; defaults to the feed URL. */
+  link?: string;
+  loudness: LoudnessTarget;
+  /** SHA-256 (hex) of the upload token. The token itself is never stored. */
+  uploadTokenSha256: string;
+  createdAt: string;
+}
+
+/** What is safe to show anyone: the record minus its secret. */
+export type PublicPodcast = Omit<Podcast, "uploadTokenSha256">;
+
+export function publicPodcast(p: Podcast): PublicPodcast {
+  const { uploadTokenSha256: _secret, ...rest } = p;
+  return rest;
+}
+
+/**
+ * Upload tokens are `pp_<podcastId>_<secret>`: the podcast is found from the
+ * token without an index, and the whole token is then checked against the
+ * stored hash in constant time.
+ */
+export function podcastIdFromToken(token: string): string | undefined {
+  const m = /^pp_([A-Za-z0-9-]{1,64})_[A-Za-z0-9_-]{20,}$/.exec(token);
+  return m?.[1];
+}

@@ -1,0 +1,57 @@
+/**
+ * Span, attribute and metric names shared by the edge and the processor, so a
+ * query in Honeycomb means the same thing on both sides. Custom attributes
+ * live in the `audio.` namespace.
+ */
+
+export const STAGES = ["validate", "normalize", "transcode", "metadata", "waveform", "distribute"] as const;
+export type StageName = (typeof STAGES)[number];
+
+export const SPANS = {
+  upload: "audio.upload",
+  pipeline: "audio.pipeline.process",
+  stage: (stage: StageName) => `audio.${stage}`,
+  rendition: (renditionId: string) => `audio.transcode.${renditionId}`,
+  queueSend: (queue: string) => `send ${queue}`,
+  queueProcess: (queue: string) => `process ${queue}`,
+} as const;
+
+export const ATTR = {
+  episodeId: "audio.episode.id",
+  podcastId: "audio.podcast.id",
+  fileName: "audio.file.name",
+  fileSize: "audio.file.size",
+  storagePath: "audio.storage.path",
+  stage: "audio.pipeline.stage",
+  attempt: "audio.pipeline.attempt",
+  outcome: "audio.pipeline.outcome",
+  failureReason: "audio.failure.reason",
+  format: "audio.format",
+  codec: "audio.codec",
+  durationSeconds: "audio.duration_seconds",
+  sampleRate: "audio.sample_rate",
+  channels: "audio.channels",
+  bitrate: "audio.bitrate",
+  renditionId: "audio.rendition.id",
+  outputSize: "audio.output.size",
+  chapterCount: "audio.chapters.count",
+  hasChapters: "audio.chapters.present",
+  loudnessTarget: "audio.loudness.target_lufs",
+  loudnessInput: "audio.loudness.input_lufs",
+  truePeakInput: "audio.loudness.input_true_peak_dbtp",
+  loudnessGain: "audio.loudness.gain_db",
+  /** `loudness.<rendition>.measured_lufs` as issue #4 names it, in our namespace. */
+  renditionLoudness: (renditionId: string) => `audio.loudness.${renditionId}.measured_lufs`,
+  renditionTruePeak: (renditionId: string) => `audio.loudness.${renditionId}.true_peak_dbtp`,
+} as const;
+
+export const METRICS = {
+  uploadDuration: "audio.upload.duration",
+  stageDuration: "audio.pipeline.stage_duration",
+  totalDuration: "audio.pipeline.total_duration",
+  jobsInProgress: "audio.pipeline.jobs_in_progress",
+  jobsCompleted: "audio.pipeline.jobs_completed",
+  jobsFailed: "audio.pipeline.jobs_failed",
+} as const;
+
+export const SERVICE_NAMES = { edge: "podcast-edge", processor: "podcast-processor" } as const;
