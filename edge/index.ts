@@ -1,5 +1,9 @@
+import type { Env } from "./env.ts";
+import { app } from "./app.ts";
+
 export { EpisodeUpload } from "./upload/episode-upload.ts";
 export { ProcessorContainer } from "./dispatch/container.ts";
+
 export default {
-  async fetch(req: Request) { return new Response("ok"); },
-};
+  fetch: app.fetch,
+} satisfies ExportedHandler<Env>;
