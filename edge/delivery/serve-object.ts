@@ -1,0 +1,53 @@
+import { parseRange } from "./range.ts";
+
+/**
+ * Serves one R2 object the way podcast apps and CDNs expect: GET and HEAD,
+ * a single byte range (206), conditional requests on the ETag (304), and the
+ * Content-Type / Cache-Control the processor stored with the object.
+ */
+export async function serveObject(bucket: R2Bucket, key: string, request: Request): Promise<Response> {
+  const head = await bucket.head(key);
+  if (!head) return Response.json({ error: "not found" }, { status: 404 });
+
+  const headers = new Headers();
+  head.writeHttpMetadata(headers);
+  headers.set("ETag", head.httpEtag);
+  headers.set("Last-Modified", head.uploaded.toUTCString());
+  headers.set("Accept-Ranges", "bytes");
+  if (!headers.has("Content-Type")) headers.set("Content-Type", "application/octet-stream");
+
+  const ifNoneMatch = request.headers.get("If-None-Match");
+  if (ifNoneMatch && etagMatches(ifNoneMatch, head.httpEtag)) {
+    return new Response(null, { status: 304, headers });
+  }
+
+  const range = parseRange(request.headers.get("Range"), head.size);
+  if (range === "unsatisfiable") {
+    headers.set("Content-Range", `bytes */${head.size}`);
+    headers.delete("Content-Type");
+    return new Response(null, { status: 416, headers });
+  }
+  // If-Range: only honour the range when the client's copy is still current.
+  const ifRange = request.headers.get("If-Range");
+  const useRange = range && (!ifRange || ifRange === head.httpEtag);
+
+  const status = useRange ? 206 : 200;
+  const length = useRange ? range.length : head.size;
+  headers.set("Content-Length", String(length));
+  if (useRange) headers.set("Content-Range", `bytes ${range.offset}-${range.offset + range.length - 1}/${head.size}`);
+
+  if (request.method === "HEAD") return new Response(null, { status, headers });
+
+  const object = await bucket.get(key, useRange ? { range: { offset: range.offset, length: range.length } } : {});
+  // Replaced between head and get: let the client retry rather than mix versions.
+  if (!object || object.httpEtag !== head.httpEtag) {
+    return Response.json({ error: "object changed, retry" }, { status: 503, headers: { "Retry-After": "1" } });
+  }
+  return new Response(object.body, { status, headers });
+}
+
+function etagMatches(header: string, etag: string): boolean {
+  if (header.trim() === "*") return true;
+  const bare = (t: string) => t.trim().replace(/^W\//, "");
+  return header.split(",").some((t) => bare(t) === bare(etag));
+}

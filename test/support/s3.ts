@@ -1,0 +1,53 @@
+/** An S3 client on the local stack's R2 bucket, as the processor sees it. */
+import { S3Client, GetObjectCommand, PutObjectCommand, HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { createHash } from "node:crypto";
+import { LOCAL_S3, type LocalStack } from "../../local/stack.ts";
+
+export function localS3(stack: Pick<LocalStack, "s3Endpoint">): S3Client {
+  const client = new S3Client({
+    endpoint: stack.s3Endpoint,
+    region: "auto",
+    forcePathStyle: true,
+    credentials: { accessKeyId: LOCAL_S3.accessKeyId, secretAccessKey: LOCAL_S3.secretAccessKey },
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
+  // workerd never answers 100 Continue.
+  client.middlewareStack.remove("addExpectContinueMiddleware");
+  return client;
+}
+
+export async function putObject(s3: S3Client, key: string, body: string | Uint8Array, contentType?: string, cacheControl?: string) {
+  await s3.send(new PutObjectCommand({ Bucket: LOCAL_S3.bucket, Key: key, Body: body, ContentType: contentType, CacheControl: cacheControl }));
+}
+
+/** The object's bytes, or undefined when it does not exist. */
+export async function getObject(s3: S3Client, key: string): Promise<Uint8Array | undefined> {
+  try {
+    const res = await s3.send(new GetObjectCommand({ Bucket: LOCAL_S3.bucket, Key: key }));
+    return await res.Body!.transformToByteArray();
+  } catch (err) {
+    if ((err as { name?: string }).name === "NoSuchKey") return undefined;
+    throw err;
+  }
+}
+
+export async function objectExists(s3: S3Client, key: string): Promise<boolean> {
+  try {
+    await s3.send(new HeadObjectCommand({ Bucket: LOCAL_S3.bucket, Key: key }));
+    return true;
+  } catch (err) {
+    const name = (err as { name?: string }).name;
+    if (name === "NotFound" || name === "NoSuchKey") return false;
+    throw err;
+  }
+}
+
+export async function listKeys(s3: S3Client, prefix: string): Promise<string[]> {
+  const res = await s3.send(new ListObjectsV2Command({ Bucket: LOCAL_S3.bucket, Prefix: prefix }));
+  return (res.Contents ?? []).map((o) => o.Key!).sort();
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
