@@ -1,0 +1,85 @@
+/**
+ * The processor's settings, all from the environment (the Container's
+ * envVars in production, local/stack.ts locally). Secrets are kept out of
+ * anything printable: `describeConfig` is what may be logged.
+ */
+import { SERVICE_NAMES } from "../shared/telemetry.ts";
+
+export interface ProcessorConfig {
+  /** PORT: HTTP port the processor listens on (default 8080). */
+  port: number;
+  /** R2_S3_ENDPOINT: S3 API endpoint of R2 (https://<account>.r2.cloudflarestorage.com, or wrangler's local one). */
+  s3Endpoint: string;
+  /** R2_BUCKET: the one bucket holding records, uploads and public files. */
+  bucket: string;
+  /** R2_ACCESS_KEY_ID: S3 API token id. */
+  accessKeyId: string;
+  /** R2_SECRET_ACCESS_KEY: S3 API token secret. Never logged, never on a span. */
+  secretAccessKey: string;
+  /** PUBLIC_BASE_URL: where podcast apps reach /media and /feeds (the edge / CDN hostname). */
+  publicBaseUrl: string;
+  /** WORK_DIR: parent of the per-job temporary folders (each removed when its job ends). Default: the OS temp dir. */
+  workDir: string;
+  /** FFMPEG_PATH: the ffmpeg binary (default: `ffmpeg` from PATH). */
+  ffmpegPath: string;
+  /** FFPROBE_PATH: the ffprobe binary (default: `ffprobe` from PATH). */
+  ffprobePath: string;
+  /** MAX_DURATION_SECONDS: longest episode accepted (default 6 h); longer sources are rejected. */
+  maxDurationSeconds: number;
+  /** OTEL_SERVICE_NAME: service.name of spans and metrics (default podcast-processor). */
+  serviceName: string;
+  /**
+   * OTEL_EXPORTER_OTLP_ENDPOINT: OTLP/HTTP base URL. Unset: no export at all.
+   * OTEL_EXPORTER_OTLP_HEADERS (e.g. x-honeycomb-team=...) is read by the
+   * exporters themselves and never copied anywhere else: it holds an API key.
+   */
+  otlpEndpoint?: string;
+  /** OTEL_METRIC_EXPORT_INTERVAL: ms between metric exports (default 10000); each job also flushes at its end. */
+  metricExportIntervalMs: number;
+  /** SHUTDOWN_GRACE_SECONDS: on SIGTERM, how long the in-flight job may run before it is stopped and answered "retry" (default 600). */
+  shutdownGraceSeconds: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function required(env: Env, name: string): string {
+  const v = env[name];
+  if (!v) throw new Error(`missing required setting ${name}`);
+  return v;
+}
+
+function positiveNumber(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number`);
+  return n;
+}
+
+export function loadConfig(env: Env, tmpDir: string): ProcessorConfig {
+  return {
+    port: positiveNumber(env, "PORT", 8080),
+    s3Endpoint: required(env, "R2_S3_ENDPOINT"),
+    bucket: required(env, "R2_BUCKET"),
+    accessKeyId: required(env, "R2_ACCESS_KEY_ID"),
+    secretAccessKey: required(env, "R2_SECRET_ACCESS_KEY"),
+    publicBaseUrl: required(env, "PUBLIC_BASE_URL"),
+    workDir: env.WORK_DIR || tmpDir,
+    ffmpegPath: env.FFMPEG_PATH || "ffmpeg",
+    ffprobePath: env.FFPROBE_PATH || "ffprobe",
+    maxDurationSeconds: positiveNumber(env, "MAX_DURATION_SECONDS", 6 * 3600),
+    serviceName: env.OTEL_SERVICE_NAME || SERVICE_NAMES.processor,
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
+    metricExportIntervalMs: positiveNumber(env, "OTEL_METRIC_EXPORT_INTERVAL", 10_000),
+    shutdownGraceSeconds: positiveNumber(env, "SHUTDOWN_GRACE_SECONDS", 600),
+  };
+}
+
+/** The settings as they may be printed: secrets replaced. */
+export function describeConfig(c: ProcessorConfig): Record<string, unknown> {
+  return {
+    ...c,
+    secretAccessKey: "[redacted]",
+    otlpEndpoint: c.otlpEndpoint ? new URL(c.otlpEndpoint).origin : undefined,
+  };
+}

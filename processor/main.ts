@@ -1,0 +1,40 @@
+/**
+ * Entry point: `node processor/main.ts` (Node 22) or
+ * `deno run -A processor/main.ts`. Settings: processor/config.ts.
+ */
+import { tmpdir } from "node:os";
+import process from "node:process";
+import { describeConfig, loadConfig, type ProcessorConfig } from "./config.ts";
+import { startProcessor, ToolsMissing } from "./service.ts";
+
+let config: ProcessorConfig;
+try {
+  config = loadConfig(process.env, tmpdir());
+} catch (err) {
+  console.error(`processor: ${(err as Error).message}`);
+  process.exit(2);
+}
+
+try {
+  const running = await startProcessor(config);
+  console.log(`processor listening on ${running.url}`, JSON.stringify(describeConfig(config)));
+  let signals = 0;
+  const onSignal = (signal: string) => {
+    signals++;
+    if (signals > 1) process.exit(1);
+    console.log(`processor: ${signal}: no new jobs; waiting for ${running.app.inFlight} running job(s)`);
+    running.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
+} catch (err) {
+  if (err instanceof ToolsMissing) {
+    console.error(`processor: ${err.message}`);
+    process.exit(3);
+  }
+  console.error(`processor failed to start: ${(err as Error).message}`);
+  process.exit(1);
+}

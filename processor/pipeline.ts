@@ -1,0 +1,151 @@
+/**
+ * The pipeline: six stages in order, each run by `runStage`, the one place
+ * that gives a stage its span (a child of audio.pipeline.process), its
+ * duration metric, its error recording and the episode record's `stage`.
+ */
+import { metrics, trace, SpanStatusCode, type Attributes } from "@opentelemetry/api";
+import type { Chapter } from "../shared/episode.ts";
+import type { Episode } from "../shared/episode.ts";
+import type { Podcast } from "../shared/podcast.ts";
+import { ATTR, METRICS, SPANS, type StageName } from "../shared/telemetry.ts";
+import { InputRejected, describeError } from "./errors.ts";
+import type { MediaTools } from "./media/tools.ts";
+import type { Bucket } from "./storage/bucket.ts";
+import type { StageContext } from "./stages/context.ts";
+import { distribute, type DistributeOutput } from "./stages/distribute.ts";
+import { metadata } from "./stages/metadata.ts";
+import { normalize } from "./stages/normalize.ts";
+import { transcode } from "./stages/transcode.ts";
+import { validate } from "./stages/validate.ts";
+import { waveform } from "./stages/waveform.ts";
+
+export const TRACER_NAME = "podcast-processor";
+
+const SECONDS_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600];
+
+/** Created after the SDK has started (the metrics API has no late-binding proxy). */
+export function pipelineMetrics() {
+  const meter = metrics.getMeter(TRACER_NAME);
+  return {
+    stageDuration: meter.createHistogram(METRICS.stageDuration, {
+      unit: "s",
+      description: "Wall time of one pipeline stage",
+      advice: { explicitBucketBoundaries: SECONDS_BUCKETS },
+    }),
+    totalDuration: meter.createHistogram(METRICS.totalDuration, {
+      unit: "s",
+      description: "Wall time of a whole job, download to feed",
+      advice: { explicitBucketBoundaries: SECONDS_BUCKETS },
+    }),
+    jobsInProgress: meter.createUpDownCounter(METRICS.jobsInProgress, { description: "Jobs running now" }),
+    jobsCompleted: meter.createCounter(METRICS.jobsCompleted, { description: "Jobs finished, by outcome" }),
+    jobsFailed: meter.createCounter(METRICS.jobsFailed, { description: "Jobs rejected or answered retry, by reason class" }),
+  };
+}
+export type PipelineMetrics = ReturnType<typeof pipelineMetrics>;
+
+/** Where a stage failed: the job runner reports it on the episode record. */
+export class StageFailed extends Error {
+  readonly stage: StageName;
+  override readonly cause: unknown;
+  constructor(stage: StageName, cause: unknown) {
+    super(describeError(cause));
+    this.name = "StageFailed";
+    this.stage = stage;
+    this.cause = cause;
+  }
+}
+
+export interface RunContext {
+  tools: MediaTools;
+  jobDir: string;
+  signal: AbortSignal;
+  metrics: PipelineMetrics;
+  /** Common attributes of every stage span (episode, podcast). */
+  attributes: Attributes;
+  /** Called as each stage starts: the episode record shows it to operators. */
+  onStageStart(stage: StageName): Promise<void>;
+}
+
+export async function runStage<I, O>(
+  stage: StageName,
+  input: I,
+  fn: (input: I, ctx: StageContext) => Promise<O>,
+  run: RunContext,
+): Promise<O> {
+  const tracer = trace.getTracer(TRACER_NAME);
+  return tracer.startActiveSpan(SPANS.stage(stage), { attributes: { ...run.attributes, [ATTR.stage]: stage } }, async (span) => {
+    const started = performance.now();
+    let outcome = "ok";
+    try {
+      await run.onStageStart(stage);
+      return await fn(input, { tools: run.tools, jobDir: run.jobDir, signal: run.signal, span });
+    } catch (err) {
+      outcome = err instanceof InputRejected ? "rejected" : "retry";
+      const message = describeError(err);
+      span.recordException({ name: (err as Error)?.name ?? "Error", message });
+      span.setStatus({ code: SpanStatusCode.ERROR, message });
+      span.setAttributes({ [ATTR.failureReason]: message, [ATTR.outcome]: outcome });
+      throw new StageFailed(stage, err);
+    } finally {
+      run.metrics.stageDuration.record((performance.now() - started) / 1000, { [ATTR.stage]: stage, [ATTR.outcome]: outcome });
+      span.end();
+    }
+  });
+}
+
+export interface PipelineInput {
+  episode: Episode;
+  podcast: Podcast;
+  sourceKey: string;
+  bucket: Bucket;
+  publicBaseUrl: string;
+  maxDurationSeconds: number;
+}
+
+/** validate -> normalize -> transcode -> metadata -> waveform -> distribute. */
+export async function runPipeline(input: PipelineInput, run: RunContext): Promise<DistributeOutput> {
+  const { episode, podcast, bucket } = input;
+  const sourcePath = `${run.jobDir}/source`;
+
+  const source = await runStage(
+    "validate",
+    { sourcePath, maxDurationSeconds: input.maxDurationSeconds },
+    async (i, ctx) => {
+      // The download belongs to validate's time: it is what a creator's file costs before anything else.
+      ctx.span.setAttribute(ATTR.storagePath, input.sourceKey);
+      await bucket.download(input.sourceKey, sourcePath, ctx.signal);
+      return validate(i, ctx);
+    },
+    run,
+  );
+  const plan = await runStage("normalize", { source, target: podcast.loudness }, normalize, run);
+  const chapters: Chapter[] = source.chapters;
+  const encoded = await runStage(
+    "transcode",
+    {
+      source,
+      plan,
+      chapters,
+      tags: { title: episode.title, artist: podcast.author, album: podcast.title, date: (episode.uploadedAt ?? episode.createdAt).slice(0, 10) },
+    },
+    transcode,
+    run,
+  );
+  const described = await runStage("metadata", { renditions: encoded.renditions, chapters }, metadata, run);
+  const peaks = await runStage("waveform", { tap: encoded.waveformTap }, waveform, run);
+  return runStage(
+    "distribute",
+    {
+      bucket,
+      publicBaseUrl: input.publicBaseUrl,
+      podcast,
+      episode,
+      renditions: described.renditions,
+      waveform: peaks,
+      chaptersJson: described.chaptersJson,
+    },
+    distribute,
+    run,
+  );
+}

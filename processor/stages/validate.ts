@@ -1,0 +1,203 @@
+/**
+ * Stage 1, audio.validate: is the upload a complete, decodable audio file we
+ * can publish? ffprobe and music-metadata describe it; a full decode (cheap:
+ * under a second per hour of audio) finds corrupt or truncated data. Every
+ * rejection names what is wrong, because the creator reads it.
+ */
+import { stat } from "node:fs/promises";
+import { parseFile } from "music-metadata";
+import type { Chapter } from "../../shared/episode.ts";
+import { ATTR } from "../../shared/telemetry.ts";
+import { InputRejected } from "../errors.ts";
+import { probe, type Probe } from "../media/probe.ts";
+import { runTool, ToolFailed } from "../media/tools.ts";
+import type { StageContext } from "./context.ts";
+
+export interface ValidateInput {
+  sourcePath: string;
+  maxDurationSeconds: number;
+}
+
+export interface SourceAudio {
+  sourcePath: string;
+  /** Container, as ffprobe names it (e.g. "wav", "mp3", "flac"). */
+  format: string;
+  codec: string;
+  /** Decoded duration: what the file really holds, not what its header claims. */
+  durationSeconds: number;
+  sampleRate: number;
+  channels: number;
+  bitrate: number;
+  sizeBytes: number;
+  /** Chapters found in the source (ID3 CHAP/CTOC, MP4, Vorbis comments), sorted by start. */
+  chapters: Chapter[];
+}
+
+export const MIN_DURATION_SECONDS = 1;
+
+/** Codecs creators upload podcasts in. Anything else (video soundtracks, telephony, WMA...) is refused by name. */
+const SUPPORTED_CODECS = /^(mp3|aac|alac|flac|opus|vorbis|mp2|pcm_(s16|s24|s32|f32|f64)(le|be)|pcm_u8)$/;
+
+/** More decode errors than this and the file is corrupt; one or two are a common glitch at a file's end. */
+const MAX_DECODE_ERRORS = 2;
+
+export async function validate(input: ValidateInput, ctx: StageContext): Promise<SourceAudio> {
+  const { sourcePath } = input;
+  const sizeBytes = (await stat(sourcePath)).size;
+  if (sizeBytes === 0) throw new InputRejected("empty", "the uploaded file is empty (0 bytes)");
+
+  let info: Probe;
+  try {
+    info = await probe(ctx.tools, sourcePath, ctx.signal);
+  } catch (err) {
+    if (err instanceof ToolFailed && err.exitCode !== null) {
+      throw new InputRejected("not_audio", "not an audio file: no known audio format was recognised");
+    }
+    throw err;
+  }
+  const audio = info.streams.find((s) => s.codec_type === "audio");
+  if (!audio) {
+    const video = info.streams.some((s) => s.codec_type === "video" && !s.disposition?.attached_pic);
+    throw new InputRejected(
+      "no_audio_stream",
+      video ? "no audio stream: the file contains only video" : "no audio stream: the file contains no audio",
+    );
+  }
+  const codec = audio.codec_name ?? "unknown";
+  if (!SUPPORTED_CODECS.test(codec)) {
+    throw new InputRejected(
+      "unsupported_codec",
+      `unsupported audio codec "${codec}": upload WAV, AIFF, FLAC, ALAC, MP3, AAC, Opus or Vorbis`,
+    );
+  }
+  const format = (info.format.format_name ?? "unknown").split(",")[0]!;
+  ctx.span.setAttributes({ [ATTR.format]: format, [ATTR.codec]: codec });
+
+  const declared = Number(audio.duration ?? info.format.duration ?? NaN);
+  if (declared > input.maxDurationSeconds) throw tooLong(declared, input.maxDurationSeconds);
+
+  // music-metadata reads what ffprobe glosses over: header sizes larger than the file, and chapters.
+  // (Not its "Data chunk size exceeds file size" warning: 12.1 raises it for every WAV whose data chunk is last.)
+  const meta = await parseFile(sourcePath, { includeChapters: true, skipCovers: true }).catch(() => undefined);
+  const truncatedHeader = meta?.quality.warnings.find((w) => /exceeding file length|truncat|unexpected end/i.test(w.message));
+
+  const decoded = await decodeCheck(ctx, sourcePath);
+  if (decoded.failure) {
+    throw new InputRejected("corrupt", `corrupt audio data: the file cannot be decoded (${decoded.failure})`);
+  }
+  if (decoded.errors > MAX_DECODE_ERRORS) {
+    throw new InputRejected(
+      "corrupt",
+      `corrupt audio data: ${decoded.errors} decode errors (first: ${decoded.firstError ?? "unknown"})`,
+    );
+  }
+  const lost = Number.isFinite(declared) && decoded.seconds < declared - Math.max(1, declared * 0.02);
+  if (lost && decoded.errors > 0) {
+    // Audio missing in the middle, with decoder complaints: damaged rather than cut short.
+    throw new InputRejected(
+      "corrupt",
+      `corrupt audio data: ${decoded.errors} decode errors (first: ${decoded.firstError ?? "unknown"}); ` +
+        `only ${decoded.seconds.toFixed(1)} s of the declared ${declared.toFixed(1)} s decode`,
+    );
+  }
+  if (truncatedHeader) {
+    throw new InputRejected(
+      "truncated",
+      `truncated file: it ends before the audio data its header declares (${truncatedHeader.message})`,
+    );
+  }
+  if (lost) {
+    throw new InputRejected(
+      "truncated",
+      `truncated file: its header declares ${declared.toFixed(1)} s but only ${decoded.seconds.toFixed(1)} s of audio could be decoded`,
+    );
+  }
+  const durationSeconds = decoded.seconds;
+  if (durationSeconds < MIN_DURATION_SECONDS) {
+    throw new InputRejected(
+      "too_short",
+      `too short: ${durationSeconds.toFixed(2)} s of audio; the minimum is ${MIN_DURATION_SECONDS} s`,
+    );
+  }
+  if (durationSeconds > input.maxDurationSeconds) throw tooLong(durationSeconds, input.maxDurationSeconds);
+
+  const source: SourceAudio = {
+    sourcePath,
+    format,
+    codec,
+    durationSeconds,
+    sampleRate: Number(audio.sample_rate ?? meta?.format.sampleRate ?? 0),
+    channels: audio.channels ?? meta?.format.numberOfChannels ?? 0,
+    bitrate: Math.round(Number(audio.bit_rate ?? info.format.bit_rate ?? meta?.format.bitrate ?? 0)),
+    sizeBytes,
+    chapters: chaptersOf(meta?.format.chapters, info, durationSeconds),
+  };
+  ctx.span.setAttributes({
+    [ATTR.durationSeconds]: source.durationSeconds,
+    [ATTR.sampleRate]: source.sampleRate,
+    [ATTR.channels]: source.channels,
+    [ATTR.bitrate]: source.bitrate,
+    [ATTR.fileSize]: sizeBytes,
+    [ATTR.chapterCount]: source.chapters.length,
+    [ATTR.hasChapters]: source.chapters.length > 0,
+  });
+  return source;
+}
+
+function tooLong(seconds: number, max: number): InputRejected {
+  const h = (s: number) => `${(s / 3600).toFixed(2)} h`;
+  return new InputRejected("too_long", `too long: ${h(seconds)} of audio; the maximum is ${h(max)}`);
+}
+
+interface DecodeResult {
+  seconds: number;
+  errors: number;
+  firstError?: string;
+  failure?: string;
+}
+
+/** Decodes the first audio stream to nowhere: the decoder reports damage, `-progress` the real length. */
+async function decodeCheck(ctx: StageContext, sourcePath: string): Promise<DecodeResult> {
+  let errors = 0;
+  let firstError: string | undefined;
+  const onStderrLine = (line: string) => {
+    if (/^Error while decoding/i.test(line)) errors++;
+    else if (!firstError) firstError = line.replace(/^\[[^\]]*\]\s*/, "").slice(0, 200);
+  };
+  try {
+    const { stdout } = await runTool(
+      ctx.tools.ffmpeg,
+      ["-nostdin", "-v", "error", "-nostats", "-progress", "pipe:1", "-i", sourcePath, "-map", "0:a:0", "-f", "null", "-"],
+      { signal: ctx.signal, captureStdout: true, onStderrLine },
+    );
+    const times = [...stdout.matchAll(/^out_time_us=(\d+)/gm)];
+    const seconds = times.length ? Number(times[times.length - 1]![1]) / 1e6 : 0;
+    return { seconds, errors, firstError };
+  } catch (err) {
+    if (err instanceof ToolFailed && err.exitCode !== null) {
+      return { seconds: 0, errors, firstError, failure: firstError ?? "decoder error" };
+    }
+    throw err;
+  }
+}
+
+type MetaChapter = { title: string; start: number; end?: number; timeScale?: number };
+
+function chaptersOf(fromMeta: MetaChapter[] | undefined, info: Probe, duration: number): Chapter[] {
+  const list: Chapter[] = fromMeta?.length
+    ? fromMeta.map((c) => {
+        const scale = c.timeScale && c.timeScale > 0 ? c.timeScale : 1;
+        return { startTime: c.start / scale, title: c.title, ...(c.end !== undefined ? { endTime: c.end / scale } : {}) };
+      })
+    : info.chapters.map((c, i) => ({
+        startTime: Number(c.start_time),
+        title: c.tags?.title || `Chapter ${i + 1}`,
+        ...(c.end_time ? { endTime: Number(c.end_time) } : {}),
+      }));
+  return list
+    .filter((c) => Number.isFinite(c.startTime) && c.startTime >= 0 && c.startTime < duration && c.title)
+    .map((c) => ({ ...c, startTime: round3(c.startTime), ...(c.endTime !== undefined ? { endTime: round3(Math.min(c.endTime, duration)) } : {}) }))
+    .sort((a, b) => a.startTime - b.startTime);
+}
+
+const round3 = (n: number) => Math.round(n * 1000) / 1000;

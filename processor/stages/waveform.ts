@@ -1,0 +1,145 @@
+/**
+ * Stage 5, audio.waveform: peaks for players' waveform views, in BBC
+ * audiowaveform's formats (what peaks.js reads) plus a small SVG of the whole
+ * episode. Computed in one streaming pass over the low-rate PCM tap that the
+ * transcode's decode already produced (normalised audio, mono, 8 kHz): the
+ * source is not decoded again and memory does not grow with length.
+ *
+ * Resolution: 8000 Hz x 800 samples per pixel = 10 pixels per second (one
+ * min/max pair per 100 ms, 8-bit): 72,000 pairs (~300 KB JSON) per hour.
+ */
+import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { once } from "node:events";
+import path from "node:path";
+import type { StageContext } from "./context.ts";
+import type { WaveformTap } from "./transcode.ts";
+
+export interface WaveformInput {
+  tap: WaveformTap;
+}
+
+export interface WaveformOutput {
+  json: string;
+  dat: string;
+  svg: string;
+  /** Number of min/max pairs. */
+  length: number;
+  samplesPerPixel: number;
+  sampleRate: number;
+}
+
+export const SAMPLES_PER_PIXEL = 800;
+export const WAVEFORM_FILES = { json: "waveform.json", dat: "waveform.dat", svg: "waveform.svg" } as const;
+/** The overview image: this many columns at most, whatever the episode's length. */
+export const SVG_COLUMNS = 1000;
+const SVG_HEIGHT = 100;
+
+export async function waveform(input: WaveformInput, ctx: StageContext): Promise<WaveformOutput> {
+  const { sampleRate } = input.tap;
+  const totalSamples = Math.floor((await stat(input.tap.path)).size / 2);
+  const length = Math.ceil(totalSamples / SAMPLES_PER_PIXEL);
+  const out = {
+    json: path.join(ctx.jobDir, WAVEFORM_FILES.json),
+    dat: path.join(ctx.jobDir, WAVEFORM_FILES.dat),
+    svg: path.join(ctx.jobDir, WAVEFORM_FILES.svg),
+  };
+  const json = createWriteStream(out.json);
+  const dat = createWriteStream(out.dat);
+  const write = async (ws: WriteStream, data: string | Buffer) => {
+    if (!ws.write(data)) await once(ws, "drain");
+  };
+
+  // .dat version 2: int32 version, uint32 flags (1 = 8-bit), int32 rate, int32 samples/pixel, uint32 length, int32 channels.
+  const header = Buffer.alloc(24);
+  header.writeInt32LE(2, 0);
+  header.writeUInt32LE(1, 4);
+  header.writeInt32LE(sampleRate, 8);
+  header.writeInt32LE(SAMPLES_PER_PIXEL, 12);
+  header.writeUInt32LE(length, 16);
+  header.writeInt32LE(1, 20);
+  await write(dat, header);
+  await write(
+    json,
+    `{"version":2,"channels":1,"sample_rate":${sampleRate},"samples_per_pixel":${SAMPLES_PER_PIXEL},"bits":8,"length":${length},"data":[`,
+  );
+
+  const columns = Math.max(1, Math.min(SVG_COLUMNS, length));
+  const colMin = new Int8Array(columns).fill(0);
+  const colMax = new Int8Array(columns).fill(0);
+  let pixel = 0;
+  let inPixel = 0;
+  let min = 127;
+  let max = -128;
+  let carry: Buffer | undefined;
+  let datChunk: number[] = [];
+  let jsonChunk: string[] = [];
+  const flush = async () => {
+    if (datChunk.length) await write(dat, Buffer.from(Int8Array.from(datChunk).buffer));
+    if (jsonChunk.length) await write(json, jsonChunk.join(""));
+    datChunk = [];
+    jsonChunk = [];
+  };
+  const endPixel = () => {
+    jsonChunk.push(`${pixel ? "," : ""}${min},${max}`);
+    datChunk.push(min, max);
+    const col = Math.min(columns - 1, Math.floor((pixel * columns) / length));
+    if (min < colMin[col]!) colMin[col] = min;
+    if (max > colMax[col]!) colMax[col] = max;
+    pixel++;
+    inPixel = 0;
+    min = 127;
+    max = -128;
+  };
+
+  for await (const raw of createReadStream(input.tap.path, { highWaterMark: 256 * 1024, signal: ctx.signal })) {
+    let buf = raw as Buffer;
+    if (carry) {
+      buf = Buffer.concat([carry, buf]);
+      carry = undefined;
+    }
+    const usable = buf.length - (buf.length % 2);
+    if (usable < buf.length) carry = buf.subarray(usable);
+    for (let i = 0; i < usable; i += 2) {
+      // 16 -> 8 bit the way audiowaveform does it: keep the high byte.
+      const v = buf.readInt16LE(i) >> 8;
+      if (v < min) min = v;
+      if (v > max) max = v;
+      if (++inPixel === SAMPLES_PER_PIXEL) endPixel();
+    }
+    await flush();
+  }
+  if (inPixel > 0) endPixel();
+  await flush();
+  await write(json, "]}");
+  json.end();
+  dat.end();
+  await Promise.all([once(json, "finish"), once(dat, "finish")]);
+
+  const svg = createWriteStream(out.svg);
+  svg.end(waveformSvg(colMin, colMax));
+  await once(svg, "finish");
+
+  ctx.span.setAttributes({
+    "audio.waveform.length": pixel,
+    "audio.waveform.samples_per_pixel": SAMPLES_PER_PIXEL,
+    "audio.waveform.sample_rate": sampleRate,
+  });
+  return { ...out, length: pixel, samplesPerPixel: SAMPLES_PER_PIXEL, sampleRate };
+}
+
+/** One vertical bar per column, from each column's min to its max, centred on the mid line. */
+export function waveformSvg(colMin: Int8Array, colMax: Int8Array): string {
+  const mid = SVG_HEIGHT / 2;
+  const scale = mid / 128;
+  const d: string[] = [];
+  for (let x = 0; x < colMin.length; x++) {
+    const top = (mid - colMax[x]! * scale).toFixed(1);
+    const h = Math.max(0.5, (colMax[x]! - colMin[x]!) * scale).toFixed(1);
+    d.push(`M${x} ${top}v${h}`);
+  }
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${colMin.length} ${SVG_HEIGHT}" preserveAspectRatio="none">` +
+    `<path d="${d.join("")}" stroke="currentColor" stroke-width="1" fill="none"/></svg>`
+  );
+}

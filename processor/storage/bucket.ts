@@ -1,0 +1,122 @@
+/**
+ * The R2 bucket through its S3 API. Audio moves as streams between R2 and the
+ * job's folder; only small JSON records are ever held whole in memory.
+ */
+import { createReadStream, createWriteStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { pipeline } from "node:stream/promises";
+import type { Readable } from "node:stream";
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  NoSuchKey,
+} from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+
+export interface BucketConfig {
+  s3Endpoint: string;
+  bucket: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+export interface PutOptions {
+  contentType: string;
+  cacheControl?: string;
+}
+
+export class Bucket {
+  readonly client: S3Client;
+  readonly name: string;
+
+  constructor(cfg: BucketConfig) {
+    this.name = cfg.bucket;
+    this.client = new S3Client({
+      endpoint: cfg.s3Endpoint,
+      region: "auto",
+      forcePathStyle: true,
+      credentials: { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey },
+      // R2 (and wrangler's local endpoint) predate the SDK's default CRC32 checksums.
+      requestChecksumCalculation: "WHEN_REQUIRED",
+      responseChecksumValidation: "WHEN_REQUIRED",
+      maxAttempts: 4,
+    });
+    // workerd never answers "100 Continue": without this, large PUTs stall for a second each.
+    this.client.middlewareStack.remove("addExpectContinueMiddleware");
+  }
+
+  async getJson<T>(key: string): Promise<T | undefined> {
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.name, Key: key }));
+      return JSON.parse(await res.Body!.transformToString()) as T;
+    } catch (err) {
+      if (err instanceof NoSuchKey || (err as { name?: string }).name === "NoSuchKey") return undefined;
+      throw err;
+    }
+  }
+
+  async putJson(key: string, value: unknown, cacheControl = "no-store"): Promise<void> {
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.name,
+        Key: key,
+        Body: JSON.stringify(value),
+        ContentType: "application/json",
+        CacheControl: cacheControl,
+      }),
+    );
+  }
+
+  async putText(key: string, body: string, opts: PutOptions): Promise<void> {
+    await this.client.send(
+      new PutObjectCommand({ Bucket: this.name, Key: key, Body: body, ContentType: opts.contentType, CacheControl: opts.cacheControl }),
+    );
+  }
+
+  /** Streams an object to a file; returns its size. */
+  async download(key: string, file: string, signal?: AbortSignal): Promise<number> {
+    const res = await this.client.send(new GetObjectCommand({ Bucket: this.name, Key: key }), { abortSignal: signal });
+    await pipeline(res.Body as Readable, createWriteStream(file), { signal });
+    return (await stat(file)).size;
+  }
+
+  /** Streams a file up (multipart above 10 MiB, equal-sized parts as R2 requires); returns its size. */
+  async upload(key: string, file: string, opts: PutOptions, signal?: AbortSignal): Promise<number> {
+    const size = (await stat(file)).size;
+    const upload = new Upload({
+      client: this.client,
+      params: {
+        Bucket: this.name,
+        Key: key,
+        Body: createReadStream(file),
+        ContentType: opts.contentType,
+        CacheControl: opts.cacheControl,
+      },
+      partSize: 10 * 1024 * 1024,
+      queueSize: 2,
+      leavePartsOnError: false,
+    });
+    signal?.addEventListener("abort", () => void upload.abort(), { once: true });
+    await upload.done();
+    return size;
+  }
+
+  async listKeys(prefix: string): Promise<string[]> {
+    const out: string[] = [];
+    let token: string | undefined;
+    do {
+      const res = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.name, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const o of res.Contents ?? []) if (o.Key) out.push(o.Key);
+      token = res.IsTruncated ? res.NextContinuationToken : undefined;
+    } while (token);
+    return out;
+  }
+
+  destroy(): void {
+    this.client.destroy();
+  }
+}

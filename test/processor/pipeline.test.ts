@@ -1,0 +1,224 @@
+/**
+ * The whole pipeline through the processor's HTTP API against a real local R2
+ * bucket (wrangler dev's S3 endpoint, via local/stack.ts). The processor runs
+ * in-process so an in-memory span exporter (the SDK's own, through the
+ * startProcessor test hook) can check span parentage; everything else is real.
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Episode } from "../../shared/episode.ts";
+import type { EpisodeJob } from "../../shared/job.ts";
+import type { Podcast } from "../../shared/podcast.ts";
+import { RENDITIONS } from "../../shared/renditions.ts";
+import { keys } from "../../shared/storage-keys.ts";
+import { SPANS, STAGES } from "../../shared/telemetry.ts";
+import { startLocalStack, LOCAL_S3, type LocalStack } from "../../local/stack.ts";
+import { loadConfig } from "../../processor/config.ts";
+import { startProcessor, type RunningProcessor } from "../../processor/service.ts";
+import { Bucket } from "../../processor/storage/bucket.ts";
+import { mp3WithChapters, speechWav } from "./generated-audio.ts";
+
+let dir: string;
+let stack: LocalStack;
+let processor: RunningProcessor;
+let bucket: Bucket;
+const spans = new InMemorySpanExporter();
+const podcastId = "pod-pipeline";
+const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
+const EDGE_SPAN = "00f067aa0ba902b7";
+
+const podcast: Podcast = {
+  podcastId,
+  title: "Pipeline Test Show",
+  author: "Test Author",
+  description: "A show made by the processor tests.",
+  language: "en",
+  category: "Technology",
+  explicit: false,
+  loudness: { integratedLufs: -16, truePeakDbtp: -1 },
+  uploadTokenSha256: "0".repeat(64),
+  createdAt: "2026-11-01T00:00:00.000Z",
+};
+
+async function seedEpisode(episodeId: string, file: string | Buffer, contentType = "audio/mpeg"): Promise<EpisodeJob> {
+  const sourceKey = keys.source(podcastId, episodeId);
+  const body = typeof file === "string" ? readFileSync(file) : file;
+  await bucket.client.send(new PutObjectCommand({ Bucket: LOCAL_S3.bucket, Key: sourceKey, Body: body, ContentType: contentType }));
+  const now = new Date().toISOString();
+  const episode: Episode = {
+    episodeId,
+    podcastId,
+    title: `Episode ${episodeId}`,
+    filename: "episode.mp3",
+    size: body.length,
+    sourceKey,
+    state: "queued",
+    traceId: TRACE_ID,
+    attempts: 0,
+    createdAt: now,
+    updatedAt: now,
+    uploadedAt: now,
+  };
+  await bucket.putJson(keys.episode(episodeId), episode);
+  return {
+    version: 1,
+    episodeId,
+    podcastId,
+    sourceKey,
+    filename: "episode.mp3",
+    size: body.length,
+    title: episode.title,
+    uploadedAt: now,
+    trace: { traceparent: `00-${TRACE_ID}-${EDGE_SPAN}-01` },
+  };
+}
+
+async function deliver(job: EpisodeJob): Promise<{ status: number; body: Record<string, string> }> {
+  const res = await fetch(`${processor.url}/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(job) });
+  return { status: res.status, body: (await res.json()) as Record<string, string> };
+}
+
+const episodeRecord = (id: string) => bucket.getJson<Episode>(keys.episode(id));
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), "processor-pipeline-"));
+  stack = await startLocalStack({ dataDir: path.join(dir, "stack"), processor: false });
+  const config = loadConfig(
+    {
+      PORT: "1", // replaced by 0 (any free port) below
+      R2_S3_ENDPOINT: stack.s3Endpoint,
+      R2_BUCKET: LOCAL_S3.bucket,
+      R2_ACCESS_KEY_ID: LOCAL_S3.accessKeyId,
+      R2_SECRET_ACCESS_KEY: LOCAL_S3.secretAccessKey,
+      PUBLIC_BASE_URL: stack.edgeUrl,
+      WORK_DIR: path.join(dir, "work"),
+    },
+    tmpdir(),
+  );
+  processor = await startProcessor({ ...config, port: 0 }, { spanProcessors: [new SimpleSpanProcessor(spans)] });
+  bucket = new Bucket(config);
+  await bucket.putJson(keys.podcast(podcastId), podcast);
+});
+
+afterAll(async () => {
+  await processor?.stop();
+  bucket?.destroy();
+  await stack?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("POST /jobs", () => {
+  let job: EpisodeJob;
+  let published: Episode;
+
+  it("publishes an episode: 5 renditions, waveform and chapters in R2, the record published", async () => {
+    const source = mp3WithChapters(dir, speechWav(dir, "pipeline", -6));
+    job = await seedEpisode("ep-one", source.path);
+    const { status, body } = await deliver(job);
+    expect({ status, body }, stack.logs()).toEqual({ status: 200, body: { outcome: "published", episodeId: "ep-one" } });
+
+    published = (await episodeRecord("ep-one"))!;
+    expect(published).toMatchObject({ state: "published", attempts: 1, podcastId });
+    expect(published.stage).toBeUndefined();
+    expect(published.renditions!.map((r) => r.id).sort()).toEqual(RENDITIONS.map((r) => r.id).sort());
+    for (const r of published.renditions!) {
+      const head = await bucket.client.send(new HeadObjectCommand({ Bucket: LOCAL_S3.bucket, Key: r.key }));
+      expect(head.ContentLength, r.id).toBe(r.bytes);
+      expect(head.ContentType, r.id).toBe(r.mimeType);
+      expect(head.CacheControl).toMatch(/immutable/);
+      expect(r.url).toBe(`${stack.edgeUrl}/media/${podcastId}/ep-one/${RENDITIONS.find((s) => s.id === r.id)!.file}`);
+      expect(Math.abs(r.loudness!.integratedLufs + 16)).toBeLessThanOrEqual(1);
+      expect(r.loudness!.truePeakDbtp).toBeLessThanOrEqual(-0.95);
+      expect(Math.abs(r.durationSeconds - published.durationSeconds!)).toBeLessThan(0.2);
+    }
+    expect(published.chapters).toEqual({ url: `${stack.edgeUrl}/media/${podcastId}/ep-one/chapters.json`, count: 3 });
+    const chapters = await bucket.getJson<{ version: string; chapters: unknown[] }>(keys.media(podcastId, "ep-one", "chapters.json"));
+    expect(chapters?.chapters).toHaveLength(3);
+    const wave = await bucket.getJson<{ version: number; length: number; data: number[] }>(keys.media(podcastId, "ep-one", "waveform.json"));
+    expect(wave?.version).toBe(2);
+    expect(wave?.data).toHaveLength(2 * wave!.length);
+
+    const entry = await bucket.getJson<{ guid: string; renditions: unknown[] }>(keys.published(podcastId, "ep-one"));
+    expect(entry?.renditions).toHaveLength(5);
+    const feed = await bucket.client.send(new HeadObjectCommand({ Bucket: LOCAL_S3.bucket, Key: keys.feed(podcastId) }));
+    expect(feed.ContentType).toMatch(/application\/rss\+xml/);
+  });
+
+  it("traces the job under the edge's span: stages are children of audio.pipeline.process", () => {
+    const finished = spans.getFinishedSpans().filter((s) => s.spanContext().traceId === TRACE_ID);
+    const root = finished.find((s) => s.name === SPANS.pipeline);
+    expect(root, "pipeline span").toBeDefined();
+    expect(root!.parentSpanContext?.spanId).toBe(EDGE_SPAN);
+    for (const stage of STAGES) {
+      const span = finished.find((s) => s.name === SPANS.stage(stage));
+      expect(span, stage).toBeDefined();
+      expect(span!.parentSpanContext?.spanId, stage).toBe(root!.spanContext().spanId);
+    }
+    const transcode = finished.find((s) => s.name === SPANS.stage("transcode"))!;
+    for (const r of RENDITIONS) {
+      const span = finished.find((s) => s.name === SPANS.rendition(r.id));
+      expect(span?.parentSpanContext?.spanId, r.id).toBe(transcode.spanContext().spanId);
+      expect(span?.attributes[`audio.loudness.${r.id}.measured_lufs`], r.id).toBeTypeOf("number");
+    }
+    // The secret key must not have leaked into any attribute.
+    expect(JSON.stringify(finished.map((s) => s.attributes))).not.toContain(LOCAL_S3.secretAccessKey);
+  });
+
+  it("a duplicate delivery answers published and leaves one feed entry", async () => {
+    const again = await deliver(job);
+    expect(again).toEqual({ status: 200, body: { outcome: "published", episodeId: "ep-one" } });
+    expect(await bucket.listKeys(keys.publishedPrefix(podcastId))).toEqual([keys.published(podcastId, "ep-one")]);
+    expect((await episodeRecord("ep-one"))!.attempts).toBe(1);
+  });
+
+  it("reprocessing a published episode (redelivered before its record said so) is idempotent", async () => {
+    await bucket.putJson(keys.episode("ep-one"), { ...published, state: "queued" });
+    const { status } = await deliver(job);
+    expect(status).toBe(200);
+    expect(await bucket.listKeys(keys.publishedPrefix(podcastId))).toEqual([keys.published(podcastId, "ep-one")]);
+    const record = (await episodeRecord("ep-one"))!;
+    expect(record.publishedAt).toBe(published.publishedAt);
+    expect(record.renditions!.map((r) => r.key)).toEqual(published.renditions!.map((r) => r.key));
+    const media = await bucket.listKeys(keys.publicPrefix(podcastId, "ep-one"));
+    expect(media.sort()).toEqual(
+      [...RENDITIONS.map((r) => r.file), "chapters.json", "waveform.dat", "waveform.json", "waveform.svg"]
+        .map((f) => keys.media(podcastId, "ep-one", f))
+        .sort(),
+    );
+    const feed = await (await fetch(`${stack.edgeUrl}/feeds/${podcastId}.xml`)).text().catch(() => "");
+    if (feed.includes("<rss")) expect(feed.split("<item>").length - 1).toBe(1);
+  });
+
+  it("rejects bad input with 422 and marks the episode failed at validate", async () => {
+    const bad = await seedEpisode("ep-text", Buffer.from("this is a text file, not audio\n".repeat(100)));
+    const { status, body } = await deliver(bad);
+    expect(status).toBe(422);
+    expect(body).toMatchObject({ outcome: "rejected", episodeId: "ep-text", reason: expect.stringMatching(/not an audio file/) });
+    const record = (await episodeRecord("ep-text"))!;
+    expect(record.state).toBe("failed");
+    expect(record.failure).toEqual({ reason: body.reason, stage: "validate", permanent: true });
+    // The raw upload is kept.
+    await bucket.client.send(new HeadObjectCommand({ Bucket: LOCAL_S3.bucket, Key: bad.sourceKey }));
+  });
+
+  it("answers 503 retry for a transient problem and does not mark the episode failed", async () => {
+    const job2 = await seedEpisode("ep-gone", Buffer.from("x"));
+    const { status, body } = await deliver({ ...job2, sourceKey: keys.source(podcastId, "ep-missing-source") });
+    expect(status).toBe(503);
+    expect(body.outcome).toBe("retry");
+    const record = (await episodeRecord("ep-gone"))!;
+    expect(record.state).not.toBe("failed");
+    expect(record.attempts).toBe(1);
+  });
+
+  it("refuses a malformed job with 400", async () => {
+    const res = await fetch(`${processor.url}/jobs`, { method: "POST", body: JSON.stringify({ version: 1 }) });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: "invalid episode job: episodeId" });
+    expect((await fetch(`${processor.url}/healthz`)).status).toBe(200);
+  });
+});

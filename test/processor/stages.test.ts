@@ -1,0 +1,270 @@
+/**
+ * Each pipeline stage on audio generated here with real ffmpeg / espeak-ng.
+ * Loudness is checked with the test's own ebur128 run, not the processor's.
+ * Nothing is mocked: stages get a no-op span (no SDK registered in this file).
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, openSync, writeSync, closeSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { trace } from "@opentelemetry/api";
+import { parseFile } from "music-metadata";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_LOUDNESS } from "../../shared/podcast.ts";
+import { RENDITIONS } from "../../shared/renditions.ts";
+import { InputRejected } from "../../processor/errors.ts";
+import type { StageContext } from "../../processor/stages/context.ts";
+import { metadata } from "../../processor/stages/metadata.ts";
+import { normalize } from "../../processor/stages/normalize.ts";
+import { transcode, type TranscodeOutput } from "../../processor/stages/transcode.ts";
+import { validate, type SourceAudio } from "../../processor/stages/validate.ts";
+import { SAMPLES_PER_PIXEL, waveform } from "../../processor/stages/waveform.ts";
+import { ffmpeg, measure, mp3WithChapters, clickySpeechWav, probeStream, speechWav, toneWav } from "./generated-audio.ts";
+
+let dir: string;
+const tools = { ffmpeg: "ffmpeg", ffprobe: "ffprobe" };
+const ctx = (jobDir = dir): StageContext => ({
+  tools,
+  jobDir,
+  signal: new AbortController().signal,
+  span: trace.getTracer("test").startSpan("stage"),
+});
+const SIX_HOURS = 6 * 3600;
+const tags = { title: "Episode 1", artist: "Test Author", album: "Test Show" };
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), "processor-stages-"));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function rejection(file: string, max = SIX_HOURS): Promise<InputRejected> {
+  const err = await validate({ sourcePath: file, maxDurationSeconds: max }, ctx()).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(InputRejected);
+  return err as InputRejected;
+}
+
+describe("validate", () => {
+  it("rejects a zero-byte file", async () => {
+    const f = path.join(dir, "empty.mp3");
+    writeFileSync(f, "");
+    const err = await rejection(f);
+    expect(err.code).toBe("empty");
+    expect(err.message).toMatch(/empty \(0 bytes\)/);
+  });
+
+  it("rejects a text file renamed .mp3 as not audio", async () => {
+    const f = path.join(dir, "notes.mp3");
+    writeFileSync(f, "These are my show notes, not audio.\n".repeat(200));
+    const err = await rejection(f);
+    expect(err.code).toBe("not_audio");
+    expect(err.message).toMatch(/not an audio file/);
+  });
+
+  it("rejects a 0.5 s clip as too short", async () => {
+    const f = path.join(dir, "short.wav");
+    ffmpeg(["-f", "lavfi", "-i", "sine=f=440:d=0.5", f]);
+    const err = await rejection(f);
+    expect(err.code).toBe("too_short");
+    expect(err.message).toMatch(/too short: 0\.50 s .* minimum is 1 s/);
+  });
+
+  it("rejects a truncated WAV whose header claims more data", async () => {
+    const full = path.join(dir, "full.wav");
+    ffmpeg(["-f", "lavfi", "-i", "sine=f=440:d=10", "-ac", "2", full]);
+    const cut = path.join(dir, "truncated.wav");
+    writeFileSync(cut, readFileSync(full).subarray(0, 800_001));
+    const err = await rejection(cut);
+    expect(err.code).toBe("truncated");
+    expect(err.message).toMatch(/truncated file/);
+  });
+
+  it("rejects an MP3 cut short of the length its Xing header declares", async () => {
+    const full = path.join(dir, "full.mp3");
+    ffmpeg(["-f", "lavfi", "-i", "sine=f=440:d=10", "-c:a", "libmp3lame", "-b:a", "128k", full]);
+    const cut = path.join(dir, "truncated.mp3");
+    writeFileSync(cut, readFileSync(full).subarray(0, 100_000));
+    const err = await rejection(cut);
+    expect(err.code).toBe("truncated");
+    expect(err.message).toMatch(/declares 10\.0 s but only 6\.\d s/);
+  });
+
+  it("rejects an MP3 with garbage in the middle as corrupt", async () => {
+    const f = path.join(dir, "corrupt.mp3");
+    ffmpeg(["-f", "lavfi", "-i", "sine=f=440:d=10", "-c:a", "libmp3lame", "-b:a", "128k", f]);
+    const fd = openSync(f, "r+");
+    const garbage = Buffer.alloc(30_000);
+    for (let i = 0; i < garbage.length; i++) garbage[i] = (i * 7919) % 251;
+    writeSync(fd, garbage, 0, garbage.length, 40_000);
+    closeSync(fd);
+    const err = await rejection(f);
+    expect(err.code).toBe("corrupt");
+    expect(err.message).toMatch(/corrupt audio data: \d+ decode errors/);
+  });
+
+  it("rejects a video-only file as having no audio stream", async () => {
+    const f = path.join(dir, "video.mp4");
+    ffmpeg(["-f", "lavfi", "-i", "testsrc=d=2:s=160x120", "-c:v", "mpeg4", f]);
+    const err = await rejection(f);
+    expect(err.code).toBe("no_audio_stream");
+    expect(err.message).toMatch(/only video/);
+  });
+
+  it("rejects an unsupported codec by name", async () => {
+    const f = path.join(dir, "voice.wma");
+    ffmpeg(["-f", "lavfi", "-i", "sine=f=440:d=3", "-c:a", "wmav2", f]);
+    const err = await rejection(f);
+    expect(err.code).toBe("unsupported_codec");
+    expect(err.message).toMatch(/unsupported audio codec "wmav2"/);
+  });
+
+  it("rejects audio longer than MAX_DURATION_SECONDS", async () => {
+    const f = path.join(dir, "long.wav");
+    ffmpeg(["-f", "lavfi", "-i", "sine=f=440:d=4", f]);
+    const err = await rejection(f, 3);
+    expect(err.code).toBe("too_long");
+  });
+
+  it("describes good audio and reads its chapters", async () => {
+    const speech = speechWav(dir, "chaptered-src", 0);
+    const mp3 = mp3WithChapters(dir, speech);
+    const s = await validate({ sourcePath: mp3.path, maxDurationSeconds: SIX_HOURS }, ctx());
+    expect(s).toMatchObject({ format: "mp3", codec: "mp3", sampleRate: 44100, channels: 2 });
+    expect(s.durationSeconds).toBeGreaterThan(10);
+    expect(s.chapters.map((c) => [c.startTime, c.title])).toEqual(mp3.chapters.map((c) => [c.start, c.title]));
+  });
+});
+
+/** Runs normalize + transcode on a source and checks every rendition with the test's own measurement. */
+async function encodeAndCheck(source: string, name: string) {
+  const jobDir = mkdtempSync(path.join(dir, `${name}-`));
+  const s = await validate({ sourcePath: source, maxDurationSeconds: SIX_HOURS }, ctx(jobDir));
+  const plan = await normalize({ source: s, target: DEFAULT_LOUDNESS }, ctx(jobDir));
+  const out = await transcode({ source: s, plan, tags, chapters: s.chapters }, ctx(jobDir));
+  expect(out.renditions.map((r) => r.spec.id).sort()).toEqual(RENDITIONS.map((r) => r.id).sort());
+  for (const r of out.renditions) {
+    const m = measure(r.path);
+    expect(Math.abs(m.integratedLufs - DEFAULT_LOUDNESS.integratedLufs), `${name} ${r.spec.id} ${m.integratedLufs} LUFS`).toBeLessThanOrEqual(1);
+    expect(m.truePeakDbtp, `${name} ${r.spec.id} true peak`).toBeLessThanOrEqual(DEFAULT_LOUDNESS.truePeakDbtp + 0.05);
+    const p = probeStream(r.path);
+    expect(p.codec).toBe(r.spec.codec === "aac" ? "aac" : r.spec.codec);
+    expect(p.sampleRate).toBe(r.spec.sampleRate);
+    expect(Math.abs(p.duration - s.durationSeconds), `${name} ${r.spec.id} duration`).toBeLessThan(0.15);
+    expect(r.bytes).toBe(statSync(r.path).size);
+  }
+  return { source: s, plan, out, jobDir };
+}
+
+describe("normalize + transcode", () => {
+  it("brings quiet speech up to -16 LUFS in every rendition, true peak under -1 dBTP", async () => {
+    const { plan, source } = await encodeAndCheck(speechWav(dir, "quiet", -14), "quiet");
+    expect(plan.inputLufs).toBeLessThan(-25);
+    expect(plan.gainDb).toBeGreaterThan(8);
+    expect(source.channels).toBe(2);
+  });
+
+  it("brings loud speech down without limiting more than needed", async () => {
+    const { plan } = await encodeAndCheck(speechWav(dir, "loud", 8), "loud");
+    expect(plan.gainDb).toBeLessThan(0);
+  });
+
+  it("limits peaks the gain would push over the ceiling (speech with clicks), per rendition", async () => {
+    const { plan } = await encodeAndCheck(clickySpeechWav(dir), "clicky");
+    expect(plan.predictedTruePeakDbtp).toBeGreaterThan(0);
+    for (const r of RENDITIONS) expect(plan.branches[r.id].limiterCeilingDb, r.id).toBeLessThan(DEFAULT_LOUDNESS.truePeakDbtp);
+  });
+
+  it("handles pure tones (no limiter needed)", async () => {
+    const { plan } = await encodeAndCheck(toneWav(dir), "tone");
+    for (const r of RENDITIONS) expect(plan.branches[r.id].limiterCeilingDb).toBeUndefined();
+  });
+});
+
+describe("metadata + waveform", () => {
+  let source: SourceAudio;
+  let out: TranscodeOutput;
+  let jobDir: string;
+  beforeAll(async () => {
+    const mp3 = mp3WithChapters(dir, speechWav(dir, "meta-src", 0));
+    jobDir = mkdtempSync(path.join(dir, "meta-"));
+    source = await validate({ sourcePath: mp3.path, maxDurationSeconds: SIX_HOURS }, ctx(jobDir));
+    const plan = await normalize({ source, target: DEFAULT_LOUDNESS }, ctx(jobDir));
+    out = await transcode({ source, plan, tags, chapters: source.chapters }, ctx(jobDir));
+  });
+
+  it("renditions carry tags and chapters (ID3 CHAP + CTOC), and chapters.json is Podcasting 2.0", async () => {
+    const m = await metadata({ renditions: out.renditions, chapters: source.chapters }, ctx(jobDir));
+    for (const r of m.renditions) {
+      expect(r.title, r.spec.id).toBe("Episode 1");
+      expect(Math.abs(r.durationSeconds - source.durationSeconds), r.spec.id).toBeLessThan(0.15);
+      expect(r.sampleRate).toBe(r.spec.sampleRate);
+      expect(r.channels).toBe(2);
+    }
+    const mp3 = m.renditions.find((r) => r.spec.id === "mp3_128k")!;
+    expect(mp3.chapterCount).toBe(3);
+    const parsed = await parseFile(mp3.path);
+    const frames = parsed.native["ID3v2.4"]!.map((t) => t.id);
+    expect(frames).toContain("CTOC");
+    expect(frames.filter((f) => f === "CHAP")).toHaveLength(3);
+    expect(parsed.common.artist).toBe("Test Author");
+    expect(parsed.common.album).toBe("Test Show");
+    const aac = await parseFile(m.renditions.find((r) => r.spec.id === "aac_128k")!.path, { includeChapters: true });
+    expect(aac.format.chapters?.map((c) => c.title)).toEqual(["Intro", "The guest", "Codecs; opinions = many"]);
+    const json = JSON.parse(readFileSync(m.chaptersJson!.path, "utf8"));
+    expect(json.version).toBe("1.2.0");
+    expect(json.chapters.map((c: { startTime: number; title: string }) => [c.startTime, c.title])).toEqual([
+      [0, "Intro"],
+      [4, "The guest"],
+      [8, "Codecs; opinions = many"],
+    ]);
+  });
+
+  it("waveform: audiowaveform JSON v2 and .dat from the transcode's PCM tap, plus an SVG", async () => {
+    const tapSamples = statSync(out.waveformTap.path).size / 2;
+    expect(Math.abs(tapSamples / out.waveformTap.sampleRate - source.durationSeconds)).toBeLessThan(0.1);
+    const w = await waveform({ tap: out.waveformTap }, ctx(jobDir));
+    const expectedLength = Math.ceil(tapSamples / SAMPLES_PER_PIXEL);
+    expect(w.length).toBe(expectedLength);
+
+    const json = JSON.parse(readFileSync(w.json, "utf8"));
+    expect(json).toMatchObject({ version: 2, channels: 1, sample_rate: 8000, samples_per_pixel: 800, bits: 8, length: expectedLength });
+    expect(json.data).toHaveLength(2 * expectedLength);
+    for (let i = 0; i < json.data.length; i += 2) {
+      expect(json.data[i]).toBeLessThanOrEqual(json.data[i + 1]);
+      expect(json.data[i]).toBeGreaterThanOrEqual(-128);
+      expect(json.data[i + 1]).toBeLessThanOrEqual(127);
+    }
+    // Speech normalised to -16 LUFS reaches well beyond a quarter of full scale somewhere.
+    expect(Math.max(...json.data)).toBeGreaterThan(32);
+
+    const dat = readFileSync(w.dat);
+    expect(dat.readInt32LE(0)).toBe(2);
+    expect(dat.readUInt32LE(4)).toBe(1);
+    expect(dat.readInt32LE(8)).toBe(8000);
+    expect(dat.readInt32LE(12)).toBe(800);
+    expect(dat.readUInt32LE(16)).toBe(expectedLength);
+    expect(dat.readInt32LE(20)).toBe(1);
+    expect(dat.length).toBe(24 + 2 * expectedLength);
+    expect([...new Int8Array(dat.buffer, dat.byteOffset + 24, 2 * expectedLength)]).toEqual(json.data);
+
+    const svg = readFileSync(w.svg, "utf8");
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" viewBox="0 0 \d+ 100"/);
+    expect(svg.match(/M\d+ /g)!.length).toBe(Math.min(1000, expectedLength));
+  });
+});
+
+describe("a missing tool", () => {
+  it("is reported by name", async () => {
+    const { missingTools } = await import("../../processor/media/tools.ts");
+    expect(await missingTools({ ffmpeg: "ffmpeg", ffprobe: path.join(dir, "no-such-ffprobe") })).toEqual([
+      `ffprobe (${path.join(dir, "no-such-ffprobe")})`,
+    ]);
+    const { ToolsMissing } = await import("../../processor/service.ts");
+    expect(new ToolsMissing(["ffprobe (x)"]).message).toMatch(/apt-get install ffmpeg.*brew install ffmpeg/);
+    expect(execFileSync("ffmpeg", ["-version"], { encoding: "utf8" })).toMatch(/ffmpeg version/);
+  });
+});
+
+
