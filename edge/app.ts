@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { Env } from "./env.ts";
 import { uploadRoutes } from "./upload/routes.ts";
 import { podcastRoutes } from "./podcasts/routes.ts";
+import { episodeRoutes } from "./episodes/routes.ts";
 import { deliveryRoutes } from "./delivery/routes.ts";
 
 /** The edge's HTTP surface. Each area is its own sub-app. */
@@ -10,6 +11,7 @@ export const app = new Hono<{ Bindings: Env }>();
 app.get("/healthz", (c) => c.json({ ok: true }));
 app.route("/uploads", uploadRoutes);
 app.route("/podcasts", podcastRoutes);
+app.route("/episodes", episodeRoutes);
 app.route("/", deliveryRoutes);
 
 app.notFound((c) => c.json({ error: "not found" }, 404));

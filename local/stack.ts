@@ -28,6 +28,8 @@ export interface StackOptions {
   processorPort?: number;
   /** Start the processor too (default true). */
   processor?: boolean;
+  /** Runtime of the processor process (default node; deno proves it runs there too). */
+  processorRuntime?: "node" | "deno";
   adminToken?: string;
   /** OTLP/HTTP endpoint both services export to (OTEL_EXPORTER_OTLP_ENDPOINT). */
   otlpEndpoint?: string;
@@ -154,7 +156,11 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
 
   let processor: ChildProcess | undefined;
   const startProcessor = async () => {
-    processor = spawn(path.join(BIN, "node"), [path.join(ROOT, "processor", "main.ts")], {
+    const command =
+      opts.processorRuntime === "deno"
+        ? [path.join(BIN, "deno"), "run", "--allow-all", "--quiet", path.join(ROOT, "processor", "main.ts")]
+        : [path.join(BIN, "node"), path.join(ROOT, "processor", "main.ts")];
+    processor = spawn(command[0]!, command.slice(1), {
       cwd: ROOT,
       env: {
         ...process.env,

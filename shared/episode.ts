@@ -56,6 +56,8 @@ export interface Episode {
   traceId: string;
   /** Processing attempts so far (queue deliveries that reached the processor). */
   attempts: number;
+  /** The last transient hand-off failure, kept so the dead letter handler can say why retries ran out. */
+  lastRetry?: { attempt: number; reason: string; at: string };
   createdAt: string;
   updatedAt: string;
   uploadedAt?: string;

@@ -1,17 +1,111 @@
 import type { Env } from "../env.ts";
+import type { Episode } from "../../shared/episode.ts";
+import type { EpisodeJob } from "../../shared/job.ts";
+import { touch } from "../../shared/episode.ts";
+import { edgeTelemetry } from "../telemetry/config.ts";
+import { uploadAbandonedMetrics, uploadCompletedMetrics } from "../telemetry/metrics.ts";
+import { startQueueSend, uploadRootSpan } from "../telemetry/upload-trace.ts";
+import { JOBS_QUEUE } from "../queue/names.ts";
+import { deleteEpisode, readEpisode, writeEpisode } from "./store.ts";
 import type { UploadCompleted, UploadStarted } from "./upload-events.ts";
 
 /**
  * What happens to an episode when its upload starts, completes or is
  * abandoned. Called by the EpisodeUpload Durable Object.
- * (Being built: writes the episode record, ends `audio.upload`, enqueues the job.)
  */
-export async function uploadStarted(_env: Env, _upload: UploadStarted): Promise<void> {}
 
-/** Called exactly once per upload, after the source object is complete in R2. Throws if the job could not be enqueued (the DO then lets a retried PATCH try again). */
-export async function uploadCompleted(_env: Env, _upload: UploadCompleted): Promise<void> {}
+/** Telemetry never holds up or fails an upload: wait a bounded time, then move on. */
+const TELEMETRY_WAIT_MS = 5_000;
+
+async function settle(work: Promise<unknown>[]): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, TELEMETRY_WAIT_MS)));
+  await Promise.race([Promise.allSettled(work), timeout]);
+  clearTimeout(timer);
+}
+
+function newEpisode(upload: UploadStarted, now: Date): Episode {
+  return {
+    episodeId: upload.episodeId,
+    podcastId: upload.podcastId,
+    title: upload.title,
+    ...(upload.description ? { description: upload.description } : {}),
+    filename: upload.filename,
+    ...(upload.size !== undefined ? { size: upload.size } : {}),
+    sourceKey: upload.sourceKey,
+    state: "uploading",
+    traceId: upload.trace.traceId,
+    attempts: 0,
+    createdAt: upload.createdAt,
+    updatedAt: now.toISOString(),
+  };
+}
+
+export async function uploadStarted(env: Env, upload: UploadStarted): Promise<void> {
+  const existing = await readEpisode(env.MEDIA, upload.episodeId);
+  // A repeated call must not send an episode that moved on back to "uploading".
+  if (existing && existing.state !== "uploading") return;
+  await writeEpisode(env.MEDIA, newEpisode(upload, new Date()));
+}
+
+/**
+ * Called exactly once per upload, after the source object is complete in R2.
+ * Throws if the job could not be enqueued (the DO then lets a retried PATCH
+ * try again); safe to call again after such a partial failure.
+ */
+export async function uploadCompleted(env: Env, upload: UploadCompleted): Promise<void> {
+  const now = new Date();
+  const existing = await readEpisode(env.MEDIA, upload.episodeId);
+  // The job already reached the processor (a previous call sent it): nothing left to do.
+  if (existing && (existing.state === "processing" || existing.state === "published")) return;
+
+  const base = existing ?? newEpisode(upload, now);
+  await writeEpisode(env.MEDIA, touch(base, { state: "queued", size: upload.size, uploadedAt: upload.completedAt }, now));
+
+  const t = edgeTelemetry(env);
+  const send = startQueueSend(t, upload, JOBS_QUEUE, now);
+  const job: EpisodeJob = {
+    version: 1,
+    episodeId: upload.episodeId,
+    podcastId: upload.podcastId,
+    sourceKey: upload.sourceKey,
+    filename: upload.filename,
+    size: upload.size,
+    title: upload.title,
+    uploadedAt: upload.completedAt,
+    trace: send.carrier,
+  };
+  try {
+    await env.JOBS.send(job, { contentType: "json" });
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    if (t.exporter) await settle([t.exporter.send([send.span(new Date(), `queue send failed: ${reason}`)])]);
+    throw new Error(`could not enqueue episode ${upload.episodeId}: ${reason}`);
+  }
+
+  const end = new Date();
+  const durationSeconds = Math.max(0, (Date.parse(upload.completedAt) - Date.parse(upload.createdAt)) / 1000);
+  await settle([
+    t.exporter ? t.exporter.send([uploadRootSpan(t, upload, upload.completedAt), send.span(end)]) : Promise.resolve(),
+    uploadCompletedMetrics(t, durationSeconds, {}),
+  ]);
+}
 
 export type AbandonReason = "terminated" | "expired" | "rejected";
 
 /** The upload ended without a complete file: terminated by the client (DELETE), expired, or rejected (not audio). */
-export async function uploadAbandoned(_env: Env, _upload: UploadStarted, _reason: AbandonReason, _message: string): Promise<void> {}
+export async function uploadAbandoned(env: Env, upload: UploadStarted, reason: AbandonReason, message: string): Promise<void> {
+  const now = new Date();
+  if (reason === "terminated") {
+    await deleteEpisode(env.MEDIA, upload.episodeId);
+  } else {
+    const existing = (await readEpisode(env.MEDIA, upload.episodeId)) ?? newEpisode(upload, now);
+    await writeEpisode(env.MEDIA, touch(existing, { state: "failed", failure: { reason: message, permanent: true } }, now));
+  }
+  // The root span still ends, in error, so the upload's request spans have their parent.
+  const t = edgeTelemetry(env);
+  await settle([
+    t.exporter ? t.exporter.send([uploadRootSpan(t, upload, now.toISOString(), `upload ${reason}: ${message}`)]) : Promise.resolve(),
+    uploadAbandonedMetrics(t, { "audio.upload.outcome": reason }),
+  ]);
+}

@@ -33,7 +33,7 @@ describe("POST /podcasts", () => {
 
     const read = await fetch(`${stack.edgeUrl}/podcasts/${created.podcastId}`, { headers: { Authorization: `Bearer ${stack.adminToken}` } });
     expect(read.status).toBe(200);
-    const shown = await read.json();
+    const shown = (await read.json()) as Record<string, unknown>;
     expect(shown.title).toBe("Show");
     expect(shown).not.toHaveProperty("uploadTokenSha256");
   });
@@ -59,6 +59,6 @@ describe("POST /podcasts", () => {
   ])("400s invalid input with a message naming the field (%#)", async (body, message) => {
     const res = await post(body);
     expect(res.status).toBe(400);
-    expect((await res.json()).error).toContain(message);
+    expect(((await res.json()) as { error: string }).error).toContain(message);
   });
 });

@@ -1,0 +1,56 @@
+/** What `GET /episodes/:id` shows: the record minus internals, renditions only once published. */
+import type { Episode, EpisodeFailure } from "../../shared/episode.ts";
+import type { StageName } from "../../shared/telemetry.ts";
+
+export interface UploadProgress {
+  bytesReceived: number;
+  /** Absent while the length is deferred. */
+  totalBytes?: number;
+}
+
+export interface EpisodeStatus {
+  episodeId: string;
+  podcastId: string;
+  title: string;
+  state: Episode["state"];
+  stage?: StageName;
+  failure?: EpisodeFailure;
+  traceId: string;
+  attempts: number;
+  lastRetry?: Episode["lastRetry"];
+  filename: string;
+  size?: number;
+  createdAt: string;
+  updatedAt: string;
+  uploadedAt?: string;
+  publishedAt?: string;
+  durationSeconds?: number;
+  upload?: UploadProgress;
+  renditions?: { id: string; url: string; mimeType: string; bytes: number; bitrateKbps: number }[];
+}
+
+export function episodeStatus(e: Episode, upload?: UploadProgress): EpisodeStatus {
+  const published = e.state === "published";
+  return {
+    episodeId: e.episodeId,
+    podcastId: e.podcastId,
+    title: e.title,
+    state: e.state,
+    ...(e.state === "processing" && e.stage ? { stage: e.stage } : {}),
+    ...(e.state === "failed" && e.failure ? { failure: e.failure } : {}),
+    traceId: e.traceId,
+    attempts: e.attempts,
+    ...(e.lastRetry && !published ? { lastRetry: e.lastRetry } : {}),
+    filename: e.filename,
+    ...(e.size !== undefined ? { size: e.size } : {}),
+    createdAt: e.createdAt,
+    updatedAt: e.updatedAt,
+    ...(e.uploadedAt ? { uploadedAt: e.uploadedAt } : {}),
+    ...(e.publishedAt ? { publishedAt: e.publishedAt } : {}),
+    ...(e.durationSeconds !== undefined ? { durationSeconds: e.durationSeconds } : {}),
+    ...(upload ? { upload } : {}),
+    ...(published && e.renditions
+      ? { renditions: e.renditions.map((r) => ({ id: r.id, url: r.url, mimeType: r.mimeType, bytes: r.bytes, bitrateKbps: r.bitrateKbps })) }
+      : {}),
+  };
+}
