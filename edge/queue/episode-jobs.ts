@@ -16,11 +16,6 @@ import { dispatchOutcomeMetric } from "../telemetry/metrics.ts";
 import { retryBaseSeconds, retryDelaySeconds } from "./backoff.ts";
 import { withConsumerSpan } from "./consumer-span.ts";
 
-export interface QueueEnv extends Env {
-  /** Base of the exponential retry delay, seconds (default 30). Tests set it to 0. */
-  DISPATCH_RETRY_BASE_SECONDS?: string;
-}
-
 async function recordRetry(env: Env, job: EpisodeJob, attempt: number, reason: string): Promise<void> {
   const episode = await readEpisode(env.MEDIA, job.episodeId);
   if (!episode) return;
@@ -35,7 +30,7 @@ async function recordRejection(env: Env, job: EpisodeJob, reason: string): Promi
   await writeEpisode(env.MEDIA, touch(episode, { state: "failed", stage: undefined, failure: { reason, permanent: true } }));
 }
 
-async function settle(env: QueueEnv, msg: Message<unknown>, job: EpisodeJob, handoff: Handoff, span: ManualSpan): Promise<void> {
+async function settle(env: Env, msg: Message<unknown>, job: EpisodeJob, handoff: Handoff, span: ManualSpan): Promise<void> {
   span.setAttribute(ATTR.outcome, handoff.outcome);
   switch (handoff.outcome) {
     case "published":
@@ -61,7 +56,7 @@ async function settle(env: QueueEnv, msg: Message<unknown>, job: EpisodeJob, han
 }
 
 export async function handleEpisodeJob(
-  env: QueueEnv,
+  env: Env,
   ctx: ExecutionContext,
   t: EdgeTelemetry,
   queue: string,
