@@ -10,6 +10,9 @@ import path from "node:path";
 import * as tus from "tus-js-client";
 import { ROOT, startLocalStack } from "./stack.ts";
 import { generateSpeech } from "./sample-audio.ts";
+import { startOtlpReceiver, type OtlpReceiver } from "./otlp-receiver.ts";
+import { renderTraceTree } from "./trace-tree.ts";
+import { SPANS } from "../shared/telemetry.ts";
 import type { Episode } from "../shared/episode.ts";
 
 const HELP = `Usage: bin/demo [options]
@@ -26,7 +29,8 @@ publishes an episode end to end.
   -h, --help          this text
 
 Environment: OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_HEADERS send both
-services' traces and metrics to an OTLP/HTTP endpoint (e.g. Honeycomb).`;
+services' traces and metrics to an OTLP/HTTP endpoint (e.g. Honeycomb).
+Without them, the demo receives the OTLP itself and prints the episode's trace.`;
 
 const { values: args } = parseArgs({
   options: {
@@ -49,17 +53,20 @@ const logDir = path.join(dataDir, "logs");
 await mkdir(logDir, { recursive: true });
 const say = (line: string) => console.log(`demo: ${line}`);
 
+// No collector configured: receive the OTLP here so the trace can be shown.
+const localTraces: OtlpReceiver | undefined = process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? undefined : await startOtlpReceiver();
 say(`starting the local stack (state in ${dataDir}, logs in ${logDir})`);
 const stack = await startLocalStack({
   dataDir,
   edgePort: Number(args.port),
   processorPort: Number(args["processor-port"]),
   adminToken: await adminToken(),
-  otlpEndpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT,
+  otlpEndpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? localTraces?.endpoint,
   log: (service, line) => void appendFile(path.join(logDir, `${service}.log`), line + "\n"),
 });
 const stop = async () => {
   await stack.stop();
+  await localTraces?.stop();
   process.exit(0);
 };
 process.on("SIGINT", stop);
@@ -83,6 +90,7 @@ Published "${episode.title}"
   renditions:
 ${(episode.renditions ?? []).map((r) => `    ${r.id.padEnd(9)} ${r.url}`).join("\n")}
 `);
+  if (localTraces) await printTrace(localTraces, episode.traceId);
 } catch (err) {
   console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
   console.error(`recent output:\n${stack.logs().split("\n").slice(-40).join("\n")}`);
@@ -92,6 +100,7 @@ ${(episode.renditions ?? []).map((r) => `    ${r.id.padEnd(9)} ${r.url}`).join("
 
 if (args.exit) {
   await stack.stop();
+  await localTraces?.stop();
 } else {
   say(`serving at ${stack.edgeUrl}; point a podcast app at the feed URL. Ctrl-C stops.`);
 }
@@ -195,4 +204,13 @@ async function waitForPublished(statusUrl: string, token: string): Promise<Episo
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error("the episode was not published within 10 minutes");
+}
+
+async function printTrace(receiver: OtlpReceiver, traceId: string): Promise<void> {
+  try {
+    await receiver.waitFor(() => receiver.spans().some((s) => s.traceId === traceId && s.name === SPANS.pipeline), 15_000);
+  } catch {
+    // print what arrived
+  }
+  console.log(`Trace ${traceId} (set OTEL_EXPORTER_OTLP_ENDPOINT to send it to Honeycomb instead):\n${renderTraceTree(receiver.spans(), traceId)}\n`);
 }

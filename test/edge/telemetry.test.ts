@@ -10,7 +10,7 @@ import { ATTR, METRICS, SERVICE_NAMES, SPANS } from "../../shared/telemetry.ts";
 import { keys } from "../../shared/storage-keys.ts";
 import { parseOtlpHeaders } from "../../edge/telemetry/otlp-target.ts";
 import { Redactor } from "../../edge/telemetry/redact.ts";
-import { ancestry, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "../support/otlp-receiver.ts";
+import { ancestry, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "../../local/otlp-receiver.ts";
 import { createPodcast, startTestStack, type CreatedPodcast } from "../support/stack.ts";
 import { startFakeProcessor, type FakeProcessor } from "../support/fake-processor.ts";
 import { toneWav, uploadEpisode } from "../support/upload-episode.ts";

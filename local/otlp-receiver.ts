@@ -1,5 +1,5 @@
 /**
- * An OTLP/HTTP receiver for tests, standing in for Honeycomb or a collector
+ * An OTLP/HTTP receiver for tests and the demo, standing in for Honeycomb or a collector
  * (none can run here). It listens on a free port, accepts /v1/traces and
  * /v1/metrics as protobuf or JSON, decodes protobuf with the
  * opentelemetry-proto definitions that @elastic/mockotlpserver ships, and
