@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { Env } from "../env.ts";
-import { DEFAULT_LOUDNESS, publicPodcast, type Podcast } from "../../shared/podcast.ts";
+import { DEFAULT_LOUDNESS, publicPodcast, type LoudnessTarget, type Podcast } from "../../shared/podcast.ts";
 import { publicPaths, publicUrl } from "../../shared/storage-keys.ts";
 import { requireAdmin, sha256Hex } from "./auth.ts";
 import { readPodcast, writePodcast } from "./store.ts";
@@ -11,17 +11,10 @@ export const podcastRoutes = new Hono<{ Bindings: Env }>();
 podcastRoutes.use("*", requireAdmin);
 
 type Field = { name: keyof PodcastInput; max: number; required: boolean };
-interface PodcastInput {
-  title: string;
-  author: string;
-  description: string;
-  language: string;
-  category: string;
-  explicit: boolean;
-  artworkUrl?: string;
-  link?: string;
-  loudness?: { integratedLufs?: number; truePeakDbtp?: number };
-}
+/** What an admin sends: the show's public fields, and optionally its loudness target. */
+type PodcastInput = Pick<Podcast, "title" | "author" | "description" | "language" | "category" | "explicit" | "artworkUrl" | "link"> & {
+  loudness?: Partial<LoudnessTarget>;
+};
 
 const TEXT_FIELDS: Field[] = [
   { name: "title", max: 300, required: true },
