@@ -5,16 +5,15 @@
 // exported, received here and decoded. Only Honeycomb is replaced (by the
 // in-test OTLP receiver).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createReadStream } from "node:fs";
-import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import * as tus from "tus-js-client";
 import { parseFeed } from "podcast-partytime";
 import { generateSpeech } from "../../local/sample-audio.ts";
 import { createPodcast, startTestStack, type CreatedPodcast } from "../support/stack.ts";
+import { uploadFile, waitForOutcome } from "../support/episode-flow.ts";
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "../../local/otlp-receiver.ts";
 import { SPANS, STAGES, METRICS, SERVICE_NAMES } from "../../shared/telemetry.ts";
 import { RENDITIONS } from "../../shared/renditions.ts";
@@ -28,7 +27,6 @@ let podcast: CreatedPodcast;
 let workDir: string;
 let wavPath: string;
 let episode: Episode;
-const statesSeen: string[] = [];
 
 beforeAll(async () => {
   workDir = await mkdtemp(path.join(tmpdir(), "e2e-"));
@@ -51,57 +49,21 @@ afterAll(async () => {
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 
-function uploadEpisode(): Promise<{ episodeId: string; episodeIdHeader: string | null }> {
-  return new Promise((resolve, reject) => {
-    let episodeIdHeader: string | null = null;
-    void stat(wavPath).then(({ size }) => {
-      const upload = new tus.Upload(createReadStream(wavPath), {
-        endpoint: `${stack.edgeUrl}/uploads`,
-        uploadSize: size,
-        chunkSize: 1024 * 1024,
-        headers: { Authorization: `Bearer ${podcast.uploadToken}` },
-        metadata: { title: "Pilot: from microphone to feed", filename: "pilot.wav", filetype: "audio/wav" },
-        retryDelays: [],
-        onAfterResponse(req, res) {
-          if (req.getMethod() === "POST") episodeIdHeader = res.getHeader("Episode-Id") ?? null;
-        },
-        onError: reject,
-        onSuccess() {
-          resolve({ episodeId: upload.url!.split("/").pop()!, episodeIdHeader });
-        },
-      });
-      upload.start();
-    }, reject);
-  });
-}
-
-async function getEpisode(id: string): Promise<Episode> {
-  const res = await fetch(`${stack.edgeUrl}/episodes/${id}`, { headers: { Authorization: `Bearer ${podcast.uploadToken}` } });
-  expect(res.status).toBe(200);
-  const body = (await res.json()) as { episode?: Episode } & Episode;
-  return body.episode ?? body;
-}
-
 describe("an episode from upload to published feed", () => {
   it("uploads with tus-js-client and is published by the processor", async () => {
-    const { episodeId, episodeIdHeader } = await uploadEpisode();
+    const { episodeId, episodeIdHeader } = await uploadFile(stack.edgeUrl, podcast.uploadToken, wavPath, {
+      title: "Pilot: from microphone to feed",
+      filename: "pilot.wav",
+    });
     expect(episodeIdHeader).toBe(episodeId);
 
-    const deadline = Date.now() + 150_000;
-    for (;;) {
-      episode = await getEpisode(episodeId);
-      const label = episode.state === "processing" ? `processing:${episode.stage}` : episode.state;
-      if (statesSeen.at(-1) !== label) statesSeen.push(label);
-      if (episode.state === "published" || episode.state === "failed") break;
-      if (Date.now() > deadline) throw new Error(`not published in time; states: ${statesSeen.join(" > ")}\n${stack.logs()}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    const outcome = await waitForOutcome(stack.edgeUrl, podcast.uploadToken, episodeId, 150_000, () => stack.logs());
+    episode = outcome.episode;
     expect(episode.failure, JSON.stringify(episode.failure)).toBeUndefined();
     expect(episode.state).toBe("published");
     expect(episode.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(episode.renditions?.map((r) => r.id).sort()).toEqual(RENDITIONS.map((r) => r.id).sort());
-    // Polling saw the episode pass through processing on its way (stage names from the contract).
-    expect(statesSeen.at(-1)).toBe("published");
+    expect(outcome.statesSeen.at(-1)).toBe("published");
   });
 
   it("lists it in the feed, read by podcast-partytime, with an enclosure that serves the bytes and ranges", async () => {
