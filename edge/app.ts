@@ -4,12 +4,14 @@ import { uploadRoutes } from "./upload/routes.ts";
 import { podcastRoutes } from "./podcasts/routes.ts";
 import { episodeRoutes } from "./episodes/routes.ts";
 import { deliveryRoutes } from "./delivery/routes.ts";
+import { uploadPageRoutes } from "./upload-page/routes.ts";
 
 /** The edge's HTTP surface. Each area is its own sub-app. */
 export const app = new Hono<{ Bindings: Env }>();
 
 app.get("/healthz", (c) => c.json({ ok: true }));
 app.route("/uploads", uploadRoutes);
+app.route("/upload", uploadPageRoutes);
 app.route("/podcasts", podcastRoutes);
 app.route("/episodes", episodeRoutes);
 app.route("/", deliveryRoutes);

@@ -9,6 +9,11 @@ export type StageName = (typeof STAGES)[number];
 
 export const SPANS = {
   upload: "audio.upload",
+  /** Each tus request about an upload, as its Durable Object handled it: children of audio.upload. */
+  uploadCreate: "audio.upload.create",
+  uploadPatch: "audio.upload.patch",
+  uploadHead: "audio.upload.head",
+  uploadDelete: "audio.upload.delete",
   pipeline: "audio.pipeline.process",
   stage: (stage: StageName) => `audio.${stage}`,
   rendition: (renditionId: string) => `audio.transcode.${renditionId}`,
@@ -22,6 +27,13 @@ export const ATTR = {
   fileName: "audio.file.name",
   fileSize: "audio.file.size",
   storagePath: "audio.storage.path",
+  /** On the tus request spans (audio.upload.patch...): the upload's offset when the request began and ended. */
+  uploadOffsetBefore: "audio.upload.offset_before",
+  uploadOffsetAfter: "audio.upload.offset_after",
+  /** Body bytes the request delivered (stored, or discarded on a checksum mismatch). */
+  uploadBytesReceived: "audio.upload.bytes_received",
+  /** Upload-Checksum's algorithm (sha1, sha256), when the client sent one. */
+  uploadChecksumAlgorithm: "audio.upload.checksum_algorithm",
   stage: "audio.pipeline.stage",
   attempt: "audio.pipeline.attempt",
   outcome: "audio.pipeline.outcome",

@@ -19,6 +19,8 @@ export interface UploadContext {
   /** Waits (at most `maxMs`) for a request that is writing to finish, e.g. one whose client just disconnected. */
   writerSettled(maxMs: number): Promise<void>;
   scheduleAlarm(atMs: number): Promise<void>;
+  /** Told how many body bytes the request delivered, as they arrive (for the request's span). */
+  countReceived?: (bytes: number) => void;
 }
 
 /** The authenticated request's view: which podcast asks, and where the upload lives. */

@@ -19,6 +19,7 @@ import { drainUnread } from "./drain.ts";
 import { PROGRESS_METHOD } from "./progress.ts";
 import { PODCAST_HEADER, tusError } from "./protocol.ts";
 import { R2MultipartStore } from "./r2-multipart-store.ts";
+import { startRequestTrace } from "./request-trace.ts";
 import { allBytesReceived, isComplete, UploadRecords } from "./upload-record.ts";
 
 /** How soon the alarm looks again while a request is writing. */
@@ -27,11 +28,12 @@ const BUSY_RETRY_MS = 15_000;
 export class EpisodeUpload extends DurableObject<Env> {
   #writer: { done: Promise<void>; controller: AbortController } | undefined;
 
-  #context(): UploadContext {
+  #context(countReceived?: (bytes: number) => void): UploadContext {
     return {
       env: this.env,
       limits: uploadLimits(this.env),
       records: new UploadRecords(this.ctx.storage),
+      countReceived,
       store: new R2MultipartStore(this.env.MEDIA),
       exclusive: (work) => this.#exclusive(work),
       preempt: (work) => this.#preempt(work),
@@ -78,13 +80,16 @@ export class EpisodeUpload extends DurableObject<Env> {
     const episodeId = url.pathname.split("/").pop() ?? "";
     if (!podcastId) return tusError(404, "upload not found");
     const scope: RequestScope = { podcastId, episodeId, uploadUrl: `${url.origin}/uploads/${episodeId}` };
-    const response = await this.#handle(request, scope);
+    // Each tus request becomes a span under the upload's audio.upload (when telemetry is exported).
+    const traced = await startRequestTrace(this.env, new UploadRecords(this.ctx.storage), request, scope);
+    const response = await this.#handle(request, scope, traced?.countReceived);
     await drainUnread(request, response);
+    if (traced) this.ctx.waitUntil(traced.finish(response.status));
     return response;
   }
 
-  async #handle(request: Request, scope: RequestScope): Promise<Response> {
-    const ctx = this.#context();
+  async #handle(request: Request, scope: RequestScope, countReceived?: (bytes: number) => void): Promise<Response> {
+    const ctx = this.#context(countReceived);
     try {
       switch (request.method) {
         case "POST":

@@ -33,6 +33,8 @@ export interface ChunkInput {
   expirySeconds: number;
   store: UploadStore;
   records: UploadRecords;
+  /** Told the size of every piece of the body as it is read. */
+  onReceived?: (bytes: number) => void;
 }
 
 export type ChunkResult =
@@ -127,6 +129,7 @@ export async function receiveChunk(input: ChunkInput): Promise<ChunkResult> {
         break;
       }
       received += chunk.byteLength;
+      input.onReceived?.(chunk.byteLength);
       await digest?.update(chunk);
       for (let at = 0; at < chunk.byteLength; ) {
         const n = Math.min(buffer.length - fill, chunk.byteLength - at);

@@ -38,6 +38,7 @@ export async function writeChunk(
     expirySeconds: ctx.limits.expirySeconds,
     store: ctx.store,
     records: ctx.records,
+    onReceived: ctx.countReceived,
   });
   switch (result.outcome) {
     case "not-audio": {

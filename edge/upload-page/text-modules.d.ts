@@ -1,0 +1,17 @@
+// Files the Worker bundles as text (import ... with { type: "text" }): wrangler's esbuild inlines them as strings.
+declare module "*.html" {
+  const text: string;
+  export default text;
+}
+declare module "*.css" {
+  const text: string;
+  export default text;
+}
+declare module "tus-js-client/dist/tus.min.js" {
+  const text: string;
+  export default text;
+}
+declare module "*/upload-page.js" {
+  const text: string;
+  export default text;
+}
