@@ -22,6 +22,11 @@ export interface Podcast {
   /** Website of the show; defaults to the feed URL. */
   link?: string;
   loudness: LoudnessTarget;
+  /**
+   * podcast:guid, fixed when the show is created (UUIDv5 of its first feed
+   * URL) so it survives a move to another domain, as the spec asks.
+   */
+  guid?: string;
   /** SHA-256 (hex) of the upload token. The token itself is never stored. */
   uploadTokenSha256: string;
   createdAt: string;

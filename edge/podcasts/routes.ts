@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { Env } from "../env.ts";
 import { DEFAULT_LOUDNESS, publicPodcast, type LoudnessTarget, type Podcast } from "../../shared/podcast.ts";
 import { publicPaths, publicUrl } from "../../shared/storage-keys.ts";
+import { podcastGuid } from "../../shared/feed/podcast-guid.ts";
 import { requireAdmin, sha256Hex } from "./auth.ts";
 import { readPodcast, writePodcast } from "./store.ts";
 
@@ -71,6 +72,7 @@ podcastRoutes.post("/", async (c) => {
   if (typeof input === "string") return c.json({ error: input }, 400);
 
   const podcastId = crypto.randomUUID();
+  const feedUrl = publicUrl(c.env.PUBLIC_BASE_URL, publicPaths.feed(podcastId));
   const uploadToken = `pp_${podcastId}_${randomToken(32)}`;
   const podcast: Podcast = {
     podcastId,
@@ -83,11 +85,11 @@ podcastRoutes.post("/", async (c) => {
     ...(input.artworkUrl ? { artworkUrl: input.artworkUrl } : {}),
     ...(input.link ? { link: input.link } : {}),
     loudness: { ...DEFAULT_LOUDNESS, ...input.loudness },
+    guid: podcastGuid(feedUrl),
     uploadTokenSha256: await sha256Hex(uploadToken),
     createdAt: new Date().toISOString(),
   };
   await writePodcast(c.env.MEDIA, podcast);
-  const feedUrl = publicUrl(c.env.PUBLIC_BASE_URL, publicPaths.feed(podcastId));
   // The token is returned exactly once; only its hash is stored.
   return c.json({ podcastId, uploadToken, feedUrl, podcast: publicPodcast(podcast) }, 201);
 });

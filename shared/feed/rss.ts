@@ -62,7 +62,7 @@ export function renderFeed(input: FeedInput): string {
       { name: "itunes:author", text: podcast.author },
       { name: "itunes:type", text: "episodic" },
       { name: "podcast:locked", text: "no" },
-      { name: "podcast:guid", text: input.guid ?? podcastGuid(feedUrl) },
+      { name: "podcast:guid", text: input.guid ?? input.podcast.guid ?? podcastGuid(feedUrl) },
       { name: "generator", text: GENERATOR },
       newest && { name: "pubDate", text: rfc2822(newest.publishedAt, newest.episodeId) },
       { name: "lastBuildDate", text: (input.now ?? new Date()).toUTCString() },

@@ -1,6 +1,7 @@
 // The admin API that creates shows, run in workerd under wrangler dev.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keys } from "../../shared/storage-keys.ts";
+import { podcastGuid } from "../../shared/feed/podcast-guid.ts";
 import { getObject, listKeys, localS3 } from "../support/s3.ts";
 import { createPodcast, startTestStack } from "../support/stack.ts";
 
@@ -29,6 +30,8 @@ describe("POST /podcasts", () => {
     const record = JSON.parse(stored);
     expect(record).toMatchObject({ title: "Show", language: "en-GB", explicit: true, loudness: { integratedLufs: -19, truePeakDbtp: -1 } });
     expect(record.uploadTokenSha256).toMatch(/^[0-9a-f]{64}$/);
+    // podcast:guid is fixed at creation from the first feed URL (checked against the spec's vectors in test/feed).
+    expect(record.guid).toBe(podcastGuid(created.feedUrl));
     expect(stored).not.toContain(created.uploadToken.split("_").pop());
 
     const read = await fetch(`${stack.edgeUrl}/podcasts/${created.podcastId}`, { headers: { Authorization: `Bearer ${stack.adminToken}` } });

@@ -60,6 +60,9 @@ describe("renderFeed channel", () => {
     expect(xml).toMatch(/<podcast:locked>no<\/podcast:locked>/);
     const pinned = parse(renderFeed({ podcast: podcast(), episodes: [], publicBaseUrl: "https://other.example", now: NOW, guid: expectedGuid }));
     expect(pinned.guid).toBe(expectedGuid);
+    // The guid stored on the podcast when it was created wins over the current domain's.
+    const moved = parse(renderFeed({ podcast: { ...podcast(), guid: expectedGuid }, episodes: [], publicBaseUrl: "https://other.example", now: NOW }));
+    expect(moved.guid).toBe(expectedGuid);
   });
 
   it("declares the namespaces PSP-1 needs", () => {
