@@ -26,6 +26,8 @@ export interface ProcessorConfig {
   ffprobePath: string;
   /** MAX_DURATION_SECONDS: longest episode accepted (default 6 h); longer sources are rejected. */
   maxDurationSeconds: number;
+  /** FFMPEG_PROCESSES: ffmpeg processes a job runs at once (default: the CPUs available). Each uses one core and ~50-60 MB. */
+  ffmpegProcesses?: number;
   /** OTEL_SERVICE_NAME: service.name of spans and metrics (default podcast-processor). */
   serviceName: string;
   /**
@@ -68,6 +70,7 @@ export function loadConfig(env: Env, tmpDir: string): ProcessorConfig {
     ffmpegPath: env.FFMPEG_PATH || "ffmpeg",
     ffprobePath: env.FFPROBE_PATH || "ffprobe",
     maxDurationSeconds: positiveNumber(env, "MAX_DURATION_SECONDS", 6 * 3600),
+    ffmpegProcesses: env.FFMPEG_PROCESSES ? Math.floor(positiveNumber(env, "FFMPEG_PROCESSES", 1)) : undefined,
     serviceName: env.OTEL_SERVICE_NAME || SERVICE_NAMES.processor,
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
     metricExportIntervalMs: positiveNumber(env, "OTEL_METRIC_EXPORT_INTERVAL", 10_000),

@@ -12,17 +12,20 @@ import type { Podcast } from "../shared/podcast.ts";
 import { keys } from "../shared/storage-keys.ts";
 import { ATTR, SPANS } from "../shared/telemetry.ts";
 import { InputRejected, describeError, transientClass } from "./errors.ts";
+import { Slots } from "./media/slots.ts";
 import type { MediaTools } from "./media/tools.ts";
 import { StageFailed, TRACER_NAME, runPipeline, type PipelineMetrics } from "./pipeline.ts";
-import type { Bucket } from "./storage/bucket.ts";
+import type { ObjectStore } from "./storage/object-store.ts";
 
 export interface JobDeps {
-  bucket: Bucket;
+  bucket: ObjectStore;
   tools: MediaTools;
   metrics: PipelineMetrics;
   workDir: string;
   publicBaseUrl: string;
   maxDurationSeconds: number;
+  /** FFMPEG_PROCESSES: ffmpeg processes run at once (default: one per CPU). */
+  ffmpegProcesses?: number;
   /** Aborted when the processor must stop: the job ends as "retry". */
   signal: AbortSignal;
   /** After the job's span has ended: flush telemetry so its spans and metrics leave now. */
@@ -115,6 +118,7 @@ async function run(
       },
       {
         tools: deps.tools,
+        slots: new Slots(deps.ffmpegProcesses),
         jobDir,
         signal: deps.signal,
         metrics: deps.metrics,

@@ -9,8 +9,9 @@ import type { Episode } from "../shared/episode.ts";
 import type { Podcast } from "../shared/podcast.ts";
 import { ATTR, METRICS, SPANS, type StageName } from "../shared/telemetry.ts";
 import { InputRejected, describeError } from "./errors.ts";
+import type { Slots } from "./media/slots.ts";
 import type { MediaTools } from "./media/tools.ts";
-import type { Bucket } from "./storage/bucket.ts";
+import type { ObjectStore } from "./storage/object-store.ts";
 import type { StageContext } from "./stages/context.ts";
 import { distribute, type DistributeOutput } from "./stages/distribute.ts";
 import { metadata } from "./stages/metadata.ts";
@@ -60,6 +61,8 @@ export interface RunContext {
   tools: MediaTools;
   jobDir: string;
   signal: AbortSignal;
+  /** The job's ffmpeg slots (processor/media/slots.ts). */
+  slots?: Slots;
   metrics: PipelineMetrics;
   /** Common attributes of every stage span (episode, podcast). */
   attributes: Attributes;
@@ -79,7 +82,7 @@ export async function runStage<I, O>(
     let outcome = "ok";
     try {
       await run.onStageStart(stage);
-      return await fn(input, { tools: run.tools, jobDir: run.jobDir, signal: run.signal, span });
+      return await fn(input, { tools: run.tools, jobDir: run.jobDir, signal: run.signal, span, slots: run.slots });
     } catch (err) {
       outcome = err instanceof InputRejected ? "rejected" : "retry";
       const message = describeError(err);
@@ -98,7 +101,7 @@ export interface PipelineInput {
   episode: Episode;
   podcast: Podcast;
   sourceKey: string;
-  bucket: Bucket;
+  bucket: ObjectStore;
   publicBaseUrl: string;
   maxDurationSeconds: number;
 }
@@ -127,12 +130,24 @@ export async function runPipeline(input: PipelineInput, run: RunContext): Promis
       source,
       plan,
       chapters,
-      tags: { title: episode.title, artist: podcast.author, album: podcast.title, date: (episode.uploadedAt ?? episode.createdAt).slice(0, 10) },
+      tags: {
+        title: episode.title,
+        artist: podcast.author,
+        album: podcast.title,
+        date: (episode.uploadedAt ?? episode.createdAt).slice(0, 10),
+        ...(episode.description ? { comment: episode.description } : {}),
+      },
+      ...(podcast.artworkUrl ? { artworkUrl: podcast.artworkUrl } : {}),
     },
     transcode,
     run,
   );
-  const described = await runStage("metadata", { renditions: encoded.renditions, chapters }, metadata, run);
+  const described = await runStage(
+    "metadata",
+    { renditions: encoded.renditions, chapters, ...(episode.description ? { comment: episode.description } : {}) },
+    metadata,
+    run,
+  );
   const peaks = await runStage("waveform", { tap: encoded.waveformTap }, waveform, run);
   return runStage(
     "distribute",

@@ -60,6 +60,7 @@ export async function startProcessor(
       workDir: config.workDir,
       publicBaseUrl: config.publicBaseUrl,
       maxDurationSeconds: config.maxDurationSeconds,
+      ffmpegProcesses: config.ffmpegProcesses,
       afterJob: () => telemetry.flush(),
     },
     stopJobs.signal,

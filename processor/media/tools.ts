@@ -46,13 +46,10 @@ function lines(onLine: (l: string) => void): { push(chunk: string): void; end():
   let buf = "";
   return {
     push(chunk) {
-      buf += chunk;
-      let i;
-      while ((i = buf.search(/[\r\n]/)) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        if (line) onLine(line);
-      }
+      // One split per chunk: ffmpeg can print thousands of lines a second (ebur128 frames).
+      const parts = (buf + chunk).split(/\r\n|\r|\n/);
+      buf = parts.pop() ?? "";
+      for (const line of parts) if (line) onLine(line);
       // A pathological line without a newline must not grow forever.
       if (buf.length > TAIL_BYTES) buf = buf.slice(-TAIL_BYTES);
     },

@@ -1,4 +1,5 @@
 import type { Span } from "@opentelemetry/api";
+import type { Slots } from "../media/slots.ts";
 import type { MediaTools } from "../media/tools.ts";
 
 /** What every stage gets besides its own typed input: provided by runStage (processor/pipeline.ts). */
@@ -10,4 +11,6 @@ export interface StageContext {
   signal: AbortSignal;
   /** This stage's span, for the stage's own attributes. Its parent is audio.pipeline.process. */
   span: Span;
+  /** At most one ffmpeg per core, shared by every stage of the job (default: one slot per CPU). */
+  slots?: Slots;
 }

@@ -12,13 +12,13 @@ import { publicPodcast, type Podcast } from "../../shared/podcast.ts";
 import { DEFAULT_RENDITION } from "../../shared/renditions.ts";
 import { keys, publicPaths, publicUrl } from "../../shared/storage-keys.ts";
 import { ATTR } from "../../shared/telemetry.ts";
-import type { Bucket } from "../storage/bucket.ts";
+import type { ObjectStore } from "../storage/object-store.ts";
 import type { StageContext } from "./context.ts";
 import { CHAPTERS_FILE, type DescribedRendition, type MetadataOutput } from "./metadata.ts";
 import { WAVEFORM_FILES, type WaveformOutput } from "./waveform.ts";
 
 export interface DistributeInput {
-  bucket: Bucket;
+  bucket: ObjectStore;
   publicBaseUrl: string;
   podcast: Podcast;
   /** The episode record as it stands (state "processing"). */
@@ -111,7 +111,7 @@ export async function distribute(input: DistributeInput, ctx: StageContext): Pro
  * finishing together could each render before seeing the other's entry: after
  * writing, the entries are listed again and the feed re-rendered if they changed.
  */
-export async function regenerateFeed(bucket: Bucket, podcast: Podcast, publicBaseUrl: string): Promise<number> {
+export async function regenerateFeed(bucket: ObjectStore, podcast: Podcast, publicBaseUrl: string): Promise<number> {
   const prefix = keys.publishedPrefix(podcast.podcastId);
   let listed = (await bucket.listKeys(prefix)).sort();
   for (let round = 0; ; round++) {

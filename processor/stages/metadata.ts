@@ -5,19 +5,22 @@
  * This stage reads every rendition back with music-metadata (what players
  * will see) and writes the Podcasting 2.0 JSON chapters file.
  */
-import { writeFile } from "node:fs/promises";
+import { stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseFile } from "music-metadata";
 import type { Chapter } from "../../shared/episode.ts";
 import { renderChaptersJson } from "../../shared/feed/chapters.ts";
 import { DEFAULT_RENDITION } from "../../shared/renditions.ts";
 import { ATTR } from "../../shared/telemetry.ts";
+import { writeId3Comment } from "../media/id3.ts";
 import type { StageContext } from "./context.ts";
 import type { EncodedRendition } from "./transcode.ts";
 
 export interface MetadataInput {
   renditions: EncodedRendition[];
   chapters: Chapter[];
+  /** The episode's description, for the MP3s' ID3 COMM frame (ffmpeg 5.1 writes it as TXXX). */
+  comment?: string;
 }
 
 export interface DescribedRendition extends EncodedRendition {
@@ -29,6 +32,7 @@ export interface DescribedRendition extends EncodedRendition {
   container: string;
   chapterCount: number;
   title?: string;
+  hasCover: boolean;
 }
 
 export interface MetadataOutput {
@@ -41,9 +45,14 @@ export const CHAPTERS_FILE = "chapters.json";
 
 export async function metadata(input: MetadataInput, ctx: StageContext): Promise<MetadataOutput> {
   const renditions: DescribedRendition[] = [];
-  for (const r of input.renditions) {
+  for (const encoded of input.renditions) {
+    let r = encoded;
+    if (input.comment && r.spec.codec === "mp3") {
+      await writeId3Comment(r.path, input.comment);
+      r = { ...r, bytes: (await stat(r.path)).size };
+    }
     // Ogg has no duration header: music-metadata reads it from the last page only when asked.
-    const meta = await parseFile(r.path, { includeChapters: true, skipCovers: true, duration: r.spec.codec === "opus" });
+    const meta = await parseFile(r.path, { includeChapters: true, duration: r.spec.codec === "opus" });
     renditions.push({
       ...r,
       durationSeconds: meta.format.duration ?? 0,
@@ -53,6 +62,7 @@ export async function metadata(input: MetadataInput, ctx: StageContext): Promise
       container: meta.format.container ?? r.spec.codec,
       chapterCount: meta.format.chapters?.length ?? 0,
       title: meta.common.title,
+      hasCover: (meta.common.picture?.length ?? 0) > 0,
     });
   }
   let chaptersJson: MetadataOutput["chaptersJson"];
@@ -72,6 +82,7 @@ export async function metadata(input: MetadataInput, ctx: StageContext): Promise
     [ATTR.chapterCount]: main.chapterCount,
     [ATTR.hasChapters]: input.chapters.length > 0,
     "audio.chapters.json_count": chaptersJson?.count ?? 0,
+    "audio.artwork.embedded": main.hasCover,
   });
   return { renditions, chaptersJson };
 }

@@ -2,12 +2,17 @@
  * Stage 3, audio.transcode: the five renditions and the waveform tap from one
  * decode per ffmpeg process. ffmpeg 5.1 runs every encoder of a process on one
  * thread, so the encoders are split over two processes (one per core), each
- * decoding the source once (decoding costs <1 s per hour) and feeding its
- * encoders through asplit. Gain and the per-rendition limiters come from the
- * normalize plan; tags and chapters are written by the same invocation.
+ * decoding the source once and feeding its encoders through asplit. Gain,
+ * per-rendition limiters and extra gains come from the normalize plan; tags,
+ * cover art and chapters are written by the same invocation.
  *
- * Every rendition is then measured independently (ebur128, true peak) and must
- * land within +-1 LU of the target and at or under the true-peak ceiling.
+ * Every rendition is then measured independently (ebur128, true peak, on the
+ * finished file) and must land within +-1 LU of the target and at or under the
+ * true-peak ceiling. All ffmpeg runs share the job's slots (one per core), so
+ * the checks of whichever process finishes first run while the other still
+ * encodes. A rendition that misses is encoded once more with the measured
+ * difference as correction; if it misses again the episode fails
+ * (loudness_out_of_range) with both figures in the reason.
  */
 import { writeFile, mkdir, stat } from "node:fs/promises";
 import path from "node:path";
@@ -18,6 +23,9 @@ import { ATTR, SPANS } from "../../shared/telemetry.ts";
 import { InputRejected, describeError } from "../errors.ts";
 import { ffmetadataChapters } from "../media/ffmetadata.ts";
 import { measureLoudness, type LoudnessMeasurement } from "../media/loudness.ts";
+import { fetchArtwork } from "../media/artwork.ts";
+import { codecArgs } from "../media/encoders.ts";
+import { Slots } from "../media/slots.ts";
 import { runTool } from "../media/tools.ts";
 import type { StageContext } from "./context.ts";
 import { ENCODER_HEADROOM_DB, planBranch, type BranchPlan, type LoudnessPlan } from "./normalize.ts";
@@ -29,13 +37,20 @@ export interface EpisodeTags {
   album: string;
   /** ISO date of publication (year is what players show). */
   date?: string;
+  /** The episode's description: ID3 COMM (written by the metadata stage), MP4 ©cmt, Vorbis COMMENT. */
+  comment?: string;
 }
+
+/** Cover art to embed: the upload's own picture stream, or the podcast's artwork fetched into the job folder. */
+export type CoverArt = { from: "upload"; streamIndex: number } | { from: "podcast"; path: string };
 
 export interface TranscodeInput {
   source: SourceAudio;
   plan: LoudnessPlan;
   tags: EpisodeTags;
   chapters: Chapter[];
+  /** The podcast's artwork, embedded when the upload carries no picture of its own. */
+  artworkUrl?: string;
 }
 
 export interface EncodedRendition {
@@ -60,31 +75,19 @@ export interface TranscodeOutput {
 export const WAVEFORM_TAP_RATE = 8000;
 
 /**
- * The two processes, balanced by measured encoder cost per hour of audio
- * (AAC 128k 57 s + Opus 51 s vs AAC 64k 46 s + MP3 128k 35 s + MP3 64k 32 s).
- * The waveform tap rides on the first.
+ * The encoder processes, balanced by measured CPU cost per hour of speech,
+ * encoding plus the independent check that follows it (10-minute stereo
+ * speech, CPU s: AAC 128k 28 + 3.5, AAC 64k 17.5 + 3.4, MP3 128k 5.7 + 4.5,
+ * MP3 64k 6.8 + 3.8, Opus 13.8 + 5.8). The waveform tap rides on the first.
+ * Each process decodes the source once (under 1 s per hour for PCM, ~4 s for MP3).
  */
 export const PROCESS_GROUPS: readonly (readonly RenditionId[])[] = [
-  ["aac_128k", "opus_48k"],
-  ["aac_64k", "mp3_128k", "mp3_64k"],
+  ["aac_128k", "mp3_64k"],
+  ["aac_64k", "mp3_128k", "opus_48k"],
 ];
 
 /** Loudness tolerance of every rendition around the target, LU (issue #4). */
 export const LOUDNESS_TOLERANCE_LU = 1;
-
-/**
- * A rendition this far from the target (LU) after the first pass is encoded
- * again with the difference as extra gain: encoders and the limiter lower
- * loudness by an amount that depends on the content (measured: pink noise
- * loses up to 1.6 LU in Opus 48k, peaky speech ~1 LU under a -5 dB limit).
- * Within this band a second encode is not worth its CPU.
- */
-export const CORRECTION_THRESHOLD_LU = 0.7;
-
-interface Pass {
-  specs: RenditionSpec[];
-  withTap: boolean;
-}
 
 export async function transcode(input: TranscodeInput, ctx: StageContext): Promise<TranscodeOutput> {
   const outDir = path.join(ctx.jobDir, "renditions");
@@ -94,6 +97,7 @@ export async function transcode(input: TranscodeInput, ctx: StageContext): Promi
     chaptersFile = path.join(ctx.jobDir, "chapters.ffmeta");
     await writeFile(chaptersFile, ffmetadataChapters(input.chapters, input.source.durationSeconds));
   }
+  const cover = await coverArt(input, ctx);
   const waveformTap: WaveformTap = { path: path.join(ctx.jobDir, "waveform.pcm"), sampleRate: WAVEFORM_TAP_RATE };
   const tracer = trace.getTracer("podcast-processor");
   const parent = trace.setSpan(context.active(), ctx.span);
@@ -103,20 +107,31 @@ export async function transcode(input: TranscodeInput, ctx: StageContext): Promi
   );
   const branches = { ...input.plan.branches };
   const measured = new Map<RenditionId, LoudnessMeasurement>();
+  const slots = ctx.slots ?? new Slots();
 
-  /** Encodes the given renditions (one decode per process) and measures each output as soon as its process ends. */
-  const run = (passes: Pass[]) =>
-    Promise.all(
-      passes.map(async ({ specs, withTap }) => {
-        const args = encodeArgs({ ...input, plan: { ...input.plan, branches } }, specs, outDir, chaptersFile, withTap ? waveformTap : undefined);
-        await runTool(ctx.tools.ffmpeg, args, { signal: ctx.signal });
-        for (const spec of specs) measured.set(spec.id, await measureLoudness(ctx.tools, path.join(outDir, spec.file), ctx.signal));
-      }),
+  /**
+   * Encodes renditions in one process (one decode), then measures each output
+   * as its own job: with at most one ffmpeg per core, the checks of the first
+   * process to finish run while the other still encodes.
+   */
+  const encodeAndMeasure = async (specs: RenditionSpec[], withTap: boolean) => {
+    const args = encodeArgs({ ...input, plan: { ...input.plan, branches } }, specs, outDir, {
+      chaptersFile,
+      tap: withTap ? waveformTap : undefined,
+      cover,
+    });
+    await slots.run(() => runTool(ctx.tools.ffmpeg, args, { signal: ctx.signal }));
+    await Promise.all(
+      specs.map((spec) =>
+        slots.run(async () => measured.set(spec.id, await measureLoudness(ctx.tools, path.join(outDir, spec.file), ctx.signal))),
+      ),
     );
+  };
 
   try {
-    await run(PROCESS_GROUPS.map((g, i) => ({ specs: g.map(renditionSpec), withTap: i === 0 })));
-    const again = ids.filter((id) => needsCorrection(measured.get(id)!, input.plan));
+    await Promise.all(PROCESS_GROUPS.map((g, i) => encodeAndMeasure(g.map(renditionSpec), i === 0)));
+    // Only a rendition that misses the target is encoded again, with what was measured as its correction.
+    const again = ids.filter((id) => checkLoudness(id, measured.get(id)!, input.plan) !== undefined);
     if (again.length) {
       for (const id of again) {
         const m = measured.get(id)!;
@@ -127,11 +142,7 @@ export async function transcode(input: TranscodeInput, ctx: StageContext): Promi
           "audio.loudness.correction_db": branches[id].extraGainDb ?? 0,
         });
       }
-      // Split the second pass over two processes as well, alternating by cost order.
-      const passes: Pass[] = [0, 1]
-        .map((p) => ({ specs: again.filter((_, i) => i % 2 === p).map(renditionSpec), withTap: false }))
-        .filter((p) => p.specs.length > 0);
-      await run(passes);
+      await Promise.all(again.map((id) => encodeAndMeasure([renditionSpec(id)], false)));
       ctx.span.setAttribute("audio.transcode.corrected_renditions", again);
     }
   } catch (err) {
@@ -173,13 +184,6 @@ export async function transcode(input: TranscodeInput, ctx: StageContext): Promi
   return { renditions, waveformTap };
 }
 
-function needsCorrection(m: LoudnessMeasurement, plan: LoudnessPlan): boolean {
-  return (
-    Math.abs(m.integratedLufs - plan.target.integratedLufs) > CORRECTION_THRESHOLD_LU ||
-    m.truePeakDbtp > plan.target.truePeakDbtp + 0.05
-  );
-}
-
 /** The branch for a second encode: the loudness difference as extra gain, and more headroom if the peak was hot. */
 function correctBranch(id: RenditionId, m: LoudnessMeasurement, plan: LoudnessPlan, first: BranchPlan): BranchPlan {
   const extra = Math.max(-12, Math.min(12, (first.extraGainDb ?? 0) + plan.target.integratedLufs - m.integratedLufs));
@@ -206,9 +210,9 @@ export function encodeArgs(
   input: TranscodeInput,
   specs: RenditionSpec[],
   outDir: string,
-  chaptersFile: string | undefined,
-  tap: WaveformTap | undefined,
+  extra: { chaptersFile?: string; tap?: WaveformTap; cover?: CoverArt } = {},
 ): string[] {
+  const { chaptersFile, tap, cover } = extra;
   const layout = input.source.channels === 1 ? "mono" : "stereo";
   const rates = [...new Set(specs.map((s) => s.sampleRate))];
   const filters: string[] = [];
@@ -233,6 +237,12 @@ export function encodeArgs(
 
   const args = ["-nostdin", "-hide_banner", "-nostats", "-v", "error", "-y", "-i", input.source.sourcePath];
   if (chaptersFile) args.push("-f", "ffmetadata", "-i", chaptersFile);
+  let coverMap: string | undefined;
+  if (cover?.from === "upload") coverMap = `0:${cover.streamIndex}`;
+  if (cover?.from === "podcast") {
+    coverMap = `${chaptersFile ? 2 : 1}:v:0`;
+    args.push("-i", cover.path);
+  }
   args.push("-filter_complex", filters.join(";"));
   const tags = input.tags;
   const meta = [
@@ -241,27 +251,38 @@ export function encodeArgs(
     ["album", tags.album],
     ["genre", "Podcast"],
     ...(tags.date ? [["date", tags.date]] : []),
+    ...(tags.comment ? [["comment", tags.comment]] : []),
   ];
   for (const s of specs) {
     // Tags come only from us (never the creator's file); with chapters, metadata must map from the
     // chapters input, because "-map_metadata -1" would also drop the chapter titles.
     args.push("-map", `[out_${s.id}]`, "-map_metadata", chaptersFile ? "1" : "-1", "-map_chapters", chaptersFile ? "1" : "-1");
     for (const [k, v] of meta) args.push("-metadata", `${k}=${v}`);
+    if (coverMap && s.codec !== "opus") {
+      // ID3 APIC (type from the stream's comment: front cover) / MP4 covr. ffmpeg 5.1's Ogg muxer cannot embed pictures.
+      args.push("-map", coverMap, "-c:v", "copy", "-disposition:v:0", "attached_pic", "-metadata:s:v:0", "comment=Cover (front)", "-metadata:s:v:0", "title=Cover");
+    }
     args.push(...codecArgs(s), path.join(outDir, s.file));
   }
   if (tap) args.push("-map", "[wave]", "-map_metadata", "-1", "-f", "s16le", "-c:a", "pcm_s16le", tap.path);
   return args;
 }
 
-function codecArgs(s: RenditionSpec): string[] {
-  const b = ["-b:a", `${s.bitrateKbps}k`, "-ar", String(s.sampleRate)];
-  switch (s.codec) {
-    case "mp3":
-      return ["-c:a", "libmp3lame", ...b, "-id3v2_version", "4", "-write_id3v1", "0"];
-    case "aac":
-      // +faststart: the index up front, so players start before the whole file arrives.
-      return ["-c:a", "aac", ...b, "-movflags", "+faststart"];
-    case "opus":
-      return ["-c:a", "libopus", ...b, "-application", "audio", "-f", "opus"];
+/** The upload's own picture if it has one, else the podcast's artwork; a failed fetch is recorded, never fatal. */
+async function coverArt(input: TranscodeInput, ctx: StageContext): Promise<CoverArt | undefined> {
+  let cover: CoverArt | undefined;
+  if (input.source.coverStreamIndex !== undefined) {
+    cover = { from: "upload", streamIndex: input.source.coverStreamIndex };
+  } else if (input.artworkUrl) {
+    const art = await fetchArtwork(input.artworkUrl, ctx.jobDir, { signal: ctx.signal });
+    if ("error" in art) {
+      ctx.span.setAttribute("audio.artwork.error", art.error);
+      ctx.span.addEvent("artwork unavailable", { "audio.artwork.error": art.error });
+    } else {
+      cover = { from: "podcast", path: art.path };
+      ctx.span.setAttributes({ "audio.artwork.bytes": art.bytes, "audio.artwork.mime_type": art.mimeType });
+    }
   }
+  ctx.span.setAttribute("audio.artwork.source", cover?.from ?? "none");
+  return cover;
 }

@@ -29,6 +29,8 @@ export interface SourceAudio {
   channels: number;
   bitrate: number;
   sizeBytes: number;
+  /** Index of the upload's embedded picture (ID3 APIC, MP4 covr, FLAC PICTURE), if it has a JPEG or PNG one. */
+  coverStreamIndex?: number;
   /** Chapters found in the source (ID3 CHAP/CTOC, MP4, Vorbis comments), sorted by start. */
   chapters: Chapter[];
 }
@@ -132,6 +134,8 @@ export async function validate(input: ValidateInput, ctx: StageContext): Promise
     sizeBytes,
     chapters: chaptersOf(meta?.format.chapters, info, durationSeconds),
   };
+  const picture = info.streams.find((s) => s.codec_type === "video" && s.disposition?.attached_pic && /^(mjpeg|png)$/.test(s.codec_name ?? ""));
+  if (picture) source.coverStreamIndex = picture.index;
   ctx.span.setAttributes({
     [ATTR.durationSeconds]: source.durationSeconds,
     [ATTR.sampleRate]: source.sampleRate,
@@ -140,6 +144,7 @@ export async function validate(input: ValidateInput, ctx: StageContext): Promise
     [ATTR.fileSize]: sizeBytes,
     [ATTR.chapterCount]: source.chapters.length,
     [ATTR.hasChapters]: source.chapters.length > 0,
+    "audio.artwork.in_upload": picture !== undefined,
   });
   return source;
 }

@@ -14,6 +14,7 @@ import {
   NoSuchKey,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
+import type { ObjectStore, PutOptions } from "./object-store.ts";
 
 export interface BucketConfig {
   s3Endpoint: string;
@@ -22,12 +23,9 @@ export interface BucketConfig {
   secretAccessKey: string;
 }
 
-export interface PutOptions {
-  contentType: string;
-  cacheControl?: string;
-}
+export type { PutOptions } from "./object-store.ts";
 
-export class Bucket {
+export class Bucket implements ObjectStore {
   readonly client: S3Client;
   readonly name: string;
 

@@ -20,12 +20,15 @@ import { startLocalStack, LOCAL_S3, type LocalStack } from "../../local/stack.ts
 import { loadConfig } from "../../processor/config.ts";
 import { startProcessor, type RunningProcessor } from "../../processor/service.ts";
 import { Bucket } from "../../processor/storage/bucket.ts";
-import { mp3WithChapters, speechWav } from "./generated-audio.ts";
+import { parseFile } from "music-metadata";
+import { startArtworkServer, type ArtworkServer } from "./artwork-server.ts";
+import { ffmpeg, mp3WithChapters, speechWav } from "./generated-audio.ts";
 
 let dir: string;
 let stack: LocalStack;
 let processor: RunningProcessor;
 let bucket: Bucket;
+let artwork: ArtworkServer;
 const spans = new InMemorySpanExporter();
 const podcastId = "pod-pipeline";
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -44,7 +47,7 @@ const podcast: Podcast = {
   createdAt: "2026-11-01T00:00:00.000Z",
 };
 
-async function seedEpisode(episodeId: string, file: string | Buffer, contentType = "audio/mpeg"): Promise<EpisodeJob> {
+async function seedEpisode(episodeId: string, file: string | Buffer, contentType = "audio/mpeg", description?: string): Promise<EpisodeJob> {
   const sourceKey = keys.source(podcastId, episodeId);
   const body = typeof file === "string" ? readFileSync(file) : file;
   await bucket.client.send(new PutObjectCommand({ Bucket: LOCAL_S3.bucket, Key: sourceKey, Body: body, ContentType: contentType }));
@@ -53,6 +56,7 @@ async function seedEpisode(episodeId: string, file: string | Buffer, contentType
     episodeId,
     podcastId,
     title: `Episode ${episodeId}`,
+    ...(description ? { description } : {}),
     filename: "episode.mp3",
     size: body.length,
     sourceKey,
@@ -86,6 +90,9 @@ const episodeRecord = (id: string) => bucket.getJson<Episode>(keys.episode(id));
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "processor-pipeline-"));
+  ffmpeg(["-f", "lavfi", "-i", "testsrc=s=200x200:d=1", "-frames:v", "1", path.join(dir, "cover.jpg")]);
+  artwork = await startArtworkServer(readFileSync(path.join(dir, "cover.jpg")));
+  podcast.artworkUrl = artwork.url("/cover.jpg");
   stack = await startLocalStack({ dataDir: path.join(dir, "stack"), processor: false });
   const config = loadConfig(
     {
@@ -106,6 +113,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await processor?.stop();
+  await artwork?.close();
   bucket?.destroy();
   await stack?.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -117,7 +125,7 @@ describe("POST /jobs", () => {
 
   it("publishes an episode: 5 renditions, waveform and chapters in R2, the record published", async () => {
     const source = mp3WithChapters(dir, speechWav(dir, "pipeline", -6));
-    job = await seedEpisode("ep-one", source.path);
+    job = await seedEpisode("ep-one", source.path, "audio/mpeg", "Loudness, codecs and chapters.");
     const { status, body } = await deliver(job);
     expect({ status, body }, stack.logs()).toEqual({ status: 200, body: { outcome: "published", episodeId: "ep-one" } });
 
@@ -141,6 +149,19 @@ describe("POST /jobs", () => {
     const wave = await bucket.getJson<{ version: number; length: number; data: number[] }>(keys.media(podcastId, "ep-one", "waveform.json"));
     expect(wave?.version).toBe(2);
     expect(wave?.data).toHaveLength(2 * wave!.length);
+
+    // What a podcast app downloads: ID3v2.4 tags, cover art and chapters in the MP3, the same in the M4A.
+    for (const id of ["mp3_128k", "aac_64k"] as const) {
+      const r = published.renditions!.find((x) => x.id === id)!;
+      const local = path.join(dir, `published-${RENDITIONS.find((s) => s.id === id)!.file}`);
+      await bucket.download(r.key, local);
+      const m = await parseFile(local, { includeChapters: true });
+      expect(m.common, id).toMatchObject({ title: "Episode ep-one", artist: "Test Author", album: "Pipeline Test Show" });
+      expect(m.common.year, id).toBe(new Date().getUTCFullYear());
+      expect(m.common.comment?.[0]?.text, id).toBe("Loudness, codecs and chapters.");
+      expect(Buffer.from(m.common.picture?.[0]?.data ?? []).equals(readFileSync(path.join(dir, "cover.jpg"))), id).toBe(true);
+      expect(m.format.chapters?.map((c) => c.title), id).toEqual(["Intro", "The guest", "Codecs; opinions = many"]);
+    }
 
     const entry = await bucket.getJson<{ guid: string; renditions: unknown[] }>(keys.published(podcastId, "ep-one"));
     expect(entry?.renditions).toHaveLength(5);
@@ -203,6 +224,29 @@ describe("POST /jobs", () => {
     expect(record.failure).toEqual({ reason: body.reason, stage: "validate", permanent: true });
     // The raw upload is kept.
     await bucket.client.send(new HeadObjectCommand({ Bucket: LOCAL_S3.bucket, Key: bad.sourceKey }));
+  });
+
+  it("rejects each file of a bad-input corpus once, with its own reason (422: acknowledged, never retried)", async () => {
+    const wav = path.join(dir, "ten-seconds.wav");
+    ffmpeg(["-f", "lavfi", "-i", "sine=f=440:d=10", "-ac", "2", wav]);
+    const clip = path.join(dir, "half-second.wav");
+    ffmpeg(["-f", "lavfi", "-i", "sine=f=440:d=0.5", clip]);
+    const video = path.join(dir, "video-only.mp4");
+    ffmpeg(["-f", "lavfi", "-i", "testsrc=d=2:s=160x120", "-c:v", "mpeg4", video]);
+    const corpus: [string, Buffer, RegExp][] = [
+      ["bad-empty", Buffer.alloc(0), /empty \(0 bytes\)/],
+      ["bad-text", Buffer.from("show notes, not audio\n".repeat(100)), /not an audio file/],
+      ["bad-video", readFileSync(video), /no audio stream: the file contains only video/],
+      ["bad-short", readFileSync(clip), /too short: 0\.50 s/],
+      ["bad-truncated", readFileSync(wav).subarray(0, 800_001), /truncated file/],
+    ];
+    for (const [id, body, reason] of corpus) {
+      const { status, body: answer } = await deliver(await seedEpisode(id, body));
+      expect({ id, status, outcome: answer.outcome }).toEqual({ id, status: 422, outcome: "rejected" });
+      expect(answer.reason, id).toMatch(reason);
+      const record = (await episodeRecord(id))!;
+      expect(record, id).toMatchObject({ state: "failed", attempts: 1, failure: { stage: "validate", permanent: true, reason: answer.reason } });
+    }
   });
 
   it("answers 503 retry for a transient problem and does not mark the episode failed", async () => {

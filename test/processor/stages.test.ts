@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, openSync, writeSync, 
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { trace } from "@opentelemetry/api";
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { parseFile } from "music-metadata";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_LOUDNESS } from "../../shared/podcast.ts";
@@ -19,6 +20,7 @@ import { normalize } from "../../processor/stages/normalize.ts";
 import { transcode, type TranscodeOutput } from "../../processor/stages/transcode.ts";
 import { validate, type SourceAudio } from "../../processor/stages/validate.ts";
 import { SAMPLES_PER_PIXEL, waveform } from "../../processor/stages/waveform.ts";
+import { startArtworkServer, type ArtworkServer } from "./artwork-server.ts";
 import { ffmpeg, measure, mp3WithChapters, clickySpeechWav, probeStream, speechWav, toneWav } from "./generated-audio.ts";
 
 let dir: string;
@@ -30,12 +32,32 @@ const ctx = (jobDir = dir): StageContext => ({
   span: trace.getTracer("test").startSpan("stage"),
 });
 const SIX_HOURS = 6 * 3600;
-const tags = { title: "Episode 1", artist: "Test Author", album: "Test Show" };
+const samePicture = (pictures: { data: Uint8Array }[] | undefined, expected: Buffer) =>
+  pictures?.length === 1 && Buffer.from(pictures[0]!.data).equals(expected);
+const tags = { title: "Episode 1", artist: "Test Author", album: "Test Show", date: "2026-11-20", comment: "What this episode is about." };
 
-beforeAll(() => {
+/**
+ * How far a rendition's duration may differ from the source's: 50 ms plus the
+ * codec's documented padding (issue #4). MP3: LAME's 576-sample encoder delay +
+ * 529 decoder delay + up to one 1152-sample frame of end padding; AAC: 1024
+ * priming samples (the MP4 edit list should hide them) + up to one 1024-sample
+ * frame; Opus: pre-skip is exact, up to one 20 ms frame at the end.
+ */
+const DURATION_TOLERANCE_S = { mp3: 0.05 + 2257 / 44100, aac: 0.05 + 2048 / 44100, opus: 0.05 + 0.02 } as const;
+
+let artwork: ArtworkServer;
+let coverJpeg: Buffer;
+
+beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "processor-stages-"));
+  ffmpeg(["-f", "lavfi", "-i", "testsrc=s=200x200:d=1", "-frames:v", "1", path.join(dir, "cover.jpg")]);
+  coverJpeg = readFileSync(path.join(dir, "cover.jpg"));
+  artwork = await startArtworkServer(coverJpeg);
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(async () => {
+  await artwork?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 async function rejection(file: string, max = SIX_HOURS): Promise<InputRejected> {
   const err = await validate({ sourcePath: file, maxDurationSeconds: max }, ctx()).then(
@@ -151,7 +173,7 @@ async function encodeAndCheck(source: string, name: string) {
     const p = probeStream(r.path);
     expect(p.codec).toBe(r.spec.codec === "aac" ? "aac" : r.spec.codec);
     expect(p.sampleRate).toBe(r.spec.sampleRate);
-    expect(Math.abs(p.duration - s.durationSeconds), `${name} ${r.spec.id} duration`).toBeLessThan(0.15);
+    expect(Math.abs(p.duration - s.durationSeconds), `${name} ${r.spec.id} duration`).toBeLessThanOrEqual(DURATION_TOLERANCE_S[r.spec.codec]);
     expect(r.bytes).toBe(statSync(r.path).size);
   }
   return { source: s, plan, out, jobDir };
@@ -191,14 +213,14 @@ describe("metadata + waveform", () => {
     jobDir = mkdtempSync(path.join(dir, "meta-"));
     source = await validate({ sourcePath: mp3.path, maxDurationSeconds: SIX_HOURS }, ctx(jobDir));
     const plan = await normalize({ source, target: DEFAULT_LOUDNESS }, ctx(jobDir));
-    out = await transcode({ source, plan, tags, chapters: source.chapters }, ctx(jobDir));
+    out = await transcode({ source, plan, tags, chapters: source.chapters, artworkUrl: artwork.url("/cover.jpg") }, ctx(jobDir));
   });
 
   it("renditions carry tags and chapters (ID3 CHAP + CTOC), and chapters.json is Podcasting 2.0", async () => {
-    const m = await metadata({ renditions: out.renditions, chapters: source.chapters }, ctx(jobDir));
+    const m = await metadata({ renditions: out.renditions, chapters: source.chapters, comment: tags.comment }, ctx(jobDir));
     for (const r of m.renditions) {
       expect(r.title, r.spec.id).toBe("Episode 1");
-      expect(Math.abs(r.durationSeconds - source.durationSeconds), r.spec.id).toBeLessThan(0.15);
+      expect(Math.abs(r.durationSeconds - source.durationSeconds), r.spec.id).toBeLessThanOrEqual(DURATION_TOLERANCE_S[r.spec.codec]);
       expect(r.sampleRate).toBe(r.spec.sampleRate);
       expect(r.channels).toBe(2);
     }
@@ -208,10 +230,17 @@ describe("metadata + waveform", () => {
     const frames = parsed.native["ID3v2.4"]!.map((t) => t.id);
     expect(frames).toContain("CTOC");
     expect(frames.filter((f) => f === "CHAP")).toHaveLength(3);
-    expect(parsed.common.artist).toBe("Test Author");
-    expect(parsed.common.album).toBe("Test Show");
+    expect(frames).toEqual(expect.arrayContaining(["TIT2", "TPE1", "TALB", "TDRC", "COMM", "APIC"]));
+    expect(parsed.common).toMatchObject({ title: "Episode 1", artist: "Test Author", album: "Test Show", year: 2026 });
+    expect(parsed.common.comment?.[0]?.text).toBe(tags.comment);
+    expect(samePicture(parsed.common.picture, coverJpeg), "mp3 cover is the podcast's artwork").toBe(true);
+    expect(mp3.bytes).toBe(statSync(mp3.path).size);
     const aac = await parseFile(m.renditions.find((r) => r.spec.id === "aac_128k")!.path, { includeChapters: true });
     expect(aac.format.chapters?.map((c) => c.title)).toEqual(["Intro", "The guest", "Codecs; opinions = many"]);
+    expect(aac.common).toMatchObject({ title: "Episode 1", artist: "Test Author", album: "Test Show", year: 2026 });
+    expect(aac.common.comment?.[0]?.text).toBe(tags.comment);
+    expect(samePicture(aac.common.picture, coverJpeg), "m4a cover is the podcast's artwork").toBe(true);
+    for (const r of m.renditions) expect(r.hasCover, r.spec.id).toBe(r.spec.codec !== "opus");
     const json = JSON.parse(readFileSync(m.chaptersJson!.path, "utf8"));
     expect(json.version).toBe("1.2.0");
     expect(json.chapters.map((c: { startTime: number; title: string }) => [c.startTime, c.title])).toEqual([
@@ -252,6 +281,44 @@ describe("metadata + waveform", () => {
     const svg = readFileSync(w.svg, "utf8");
     expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" viewBox="0 0 \d+ 100"/);
     expect(svg.match(/M\d+ /g)!.length).toBe(Math.min(1000, expectedLength));
+  });
+});
+
+describe("cover art", () => {
+  const recordingCtx = (jobDir: string) => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const span = provider.getTracer("test").startSpan("audio.transcode");
+    return { ctx: { ...ctx(jobDir), span }, finished: () => (span.end(), exporter.getFinishedSpans()[0]!) };
+  };
+
+  it("an upload's own picture wins over the podcast's artwork; a failed artwork fetch does not fail the episode", async () => {
+    const picture = path.join(dir, "upload-cover.png");
+    ffmpeg(["-f", "lavfi", "-i", "color=c=red:s=64x64:d=1", "-frames:v", "1", picture]);
+    const withPicture = path.join(dir, "with-picture.mp3");
+    ffmpeg(["-i", speechWav(dir, "pic-src", -6), "-i", picture, "-map", "0:a", "-map", "1:v", "-c:v", "copy", "-disposition:v:0", "attached_pic", "-c:a", "libmp3lame", "-b:a", "128k", "-id3v2_version", "4", withPicture]);
+
+    const jobA = mkdtempSync(path.join(dir, "cover-a-"));
+    const a = await validate({ sourcePath: withPicture, maxDurationSeconds: SIX_HOURS }, ctx(jobA));
+    expect(a.coverStreamIndex).toBe(1);
+    const planA = await normalize({ source: a, target: DEFAULT_LOUDNESS }, ctx(jobA));
+    const recA = recordingCtx(jobA);
+    const outA = await transcode({ source: a, plan: planA, tags, chapters: [], artworkUrl: artwork.url("/cover.jpg") }, recA.ctx);
+    expect(recA.finished().attributes["audio.artwork.source"]).toBe("upload");
+    for (const file of [outA.renditions.find((r) => r.spec.id === "mp3_64k")!.path, outA.renditions.find((r) => r.spec.id === "aac_64k")!.path]) {
+      expect(samePicture((await parseFile(file)).common.picture, readFileSync(picture)), file).toBe(true);
+    }
+
+    const jobB = mkdtempSync(path.join(dir, "cover-b-"));
+    const b = await validate({ sourcePath: toneWav(dir, 3), maxDurationSeconds: SIX_HOURS }, ctx(jobB));
+    expect(b.coverStreamIndex).toBeUndefined();
+    const planB = await normalize({ source: b, target: DEFAULT_LOUDNESS }, ctx(jobB));
+    const recB = recordingCtx(jobB);
+    const outB = await transcode({ source: b, plan: planB, tags, chapters: [], artworkUrl: artwork.url("/missing") }, recB.ctx);
+    expect(outB.renditions).toHaveLength(RENDITIONS.length);
+    const span = recB.finished();
+    expect(span.attributes).toMatchObject({ "audio.artwork.source": "none", "audio.artwork.error": "artwork fetch answered HTTP 404" });
+    expect((await parseFile(outB.renditions[0]!.path)).common.picture).toBeUndefined();
   });
 });
 

@@ -1,0 +1,20 @@
+/**
+ * What the pipeline needs from storage: small JSON records, streamed files,
+ * listings. R2 (through its S3 API, bucket.ts) in production; a local folder
+ * (folder.ts) for the bench and for runs without R2.
+ */
+export interface PutOptions {
+  contentType: string;
+  cacheControl?: string;
+}
+
+export interface ObjectStore {
+  getJson<T>(key: string): Promise<T | undefined>;
+  putJson(key: string, value: unknown, cacheControl?: string): Promise<void>;
+  putText(key: string, body: string, opts: PutOptions): Promise<void>;
+  /** Streams an object to a file; returns its size. */
+  download(key: string, file: string, signal?: AbortSignal): Promise<number>;
+  /** Streams a file up; returns its size. */
+  upload(key: string, file: string, opts: PutOptions, signal?: AbortSignal): Promise<number>;
+  listKeys(prefix: string): Promise<string[]>;
+}
