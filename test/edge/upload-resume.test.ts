@@ -124,12 +124,14 @@ describe("interruption and resume", () => {
       expect(resumedAt, `gaps ${gaps}`).toHaveLength(3);
       // What reached the edge before a drop was kept, not only whole parts (5 MiB): a resume
       // starts close to where the bytes stopped (less request headers and what was still in
-      // flight between wrangler's dev proxy and workerd).
-      let reached = 0;
+      // flight between wrangler's dev proxy and workerd, which grows with machine load: up to
+      // ~270 KiB seen on 2 busy cores). Each window starts where the previous resume did.
+      let from = 0;
       for (const [i, offset] of resumedAt.entries()) {
-        reached += gaps[i]!;
+        const reached = from + gaps[i]!;
         expect(offset, `gaps ${gaps}, resumed at ${resumedAt}`).toBeLessThanOrEqual(reached);
-        expect(offset, `gaps ${gaps}, resumed at ${resumedAt}`).toBeGreaterThan(reached - 256 * 1024);
+        expect(offset, `gaps ${gaps}, resumed at ${resumedAt}`).toBeGreaterThan(reached - MiB);
+        from = offset;
       }
       expect(await storedSha(run.url)).toBe(large.sha256);
       expect(completions(run.url)).toBe(1);
