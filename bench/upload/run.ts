@@ -21,10 +21,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import * as tus from "tus-js-client";
 import { keys } from "../../shared/storage-keys.ts";
 import { LOCAL_S3, startLocalStack, type LocalStack } from "../../local/stack.ts";
+import { localS3 } from "../../local/s3.ts";
 import { benchSource, type SourceFile } from "./source-file.ts";
 import { rssBytes, sampleMemory, workerdPids } from "./workerd-memory.ts";
 
@@ -51,20 +52,6 @@ interface Row {
   /** Summed RSS of the workerd processes before the transfer (after the warm-up), and its peak during it. */
   idleRssMb: number;
   peakRssMb: number;
-}
-
-function s3Client(stack: LocalStack): S3Client {
-  const client = new S3Client({
-    endpoint: stack.s3Endpoint,
-    region: "auto",
-    forcePathStyle: true,
-    credentials: { accessKeyId: LOCAL_S3.accessKeyId, secretAccessKey: LOCAL_S3.secretAccessKey },
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-  });
-  // workerd never answers 100 Continue.
-  client.middlewareStack.remove("addExpectContinueMiddleware");
-  return client;
 }
 
 async function createPodcast(stack: LocalStack): Promise<{ podcastId: string; uploadToken: string }> {
@@ -123,7 +110,7 @@ async function measureOnFreshStack(file: SourceFile, approach: Approach): Promis
   const dataDir = await mkdtemp(path.join(tmpdir(), "upload-bench-"));
   const stack = await startLocalStack({ dataDir, processor: false });
   try {
-    const s3 = s3Client(stack);
+    const s3 = localS3(stack);
     const podcast = await createPodcast(stack);
     const pids = workerdPids();
     if (pids.length === 0) throw new Error("no workerd process found under this process");

@@ -1,21 +1,10 @@
-/** An S3 client on the local stack's R2 bucket, as the processor sees it. */
-import { S3Client, GetObjectCommand, PutObjectCommand, HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+/** Reading and writing the local stack's R2 bucket through its S3 endpoint, as the processor does. */
+import { type S3Client, GetObjectCommand, PutObjectCommand, HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { createHash } from "node:crypto";
-import { LOCAL_S3, type LocalStack } from "../../local/stack.ts";
+import { LOCAL_S3 } from "../../local/stack.ts";
+import { localS3 } from "../../local/s3.ts";
 
-export function localS3(stack: Pick<LocalStack, "s3Endpoint">): S3Client {
-  const client = new S3Client({
-    endpoint: stack.s3Endpoint,
-    region: "auto",
-    forcePathStyle: true,
-    credentials: { accessKeyId: LOCAL_S3.accessKeyId, secretAccessKey: LOCAL_S3.secretAccessKey },
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-  });
-  // workerd never answers 100 Continue.
-  client.middlewareStack.remove("addExpectContinueMiddleware");
-  return client;
-}
+export { localS3 };
 
 export async function putObject(s3: S3Client, key: string, body: string | Uint8Array, contentType?: string, cacheControl?: string) {
   await s3.send(new PutObjectCommand({ Bucket: LOCAL_S3.bucket, Key: key, Body: body, ContentType: contentType, CacheControl: cacheControl }));
