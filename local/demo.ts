@@ -9,6 +9,7 @@ import { mkdir, readFile, stat, writeFile, appendFile } from "node:fs/promises";
 import path from "node:path";
 import * as tus from "tus-js-client";
 import { ROOT, startLocalStack } from "./stack.ts";
+import { createPodcast, type CreatedPodcast } from "./admin.ts";
 import { generateSpeech } from "./sample-audio.ts";
 import { startOtlpReceiver, type OtlpReceiver } from "./otlp-receiver.ts";
 import { renderTraceTree } from "./trace-tree.ts";
@@ -117,11 +118,7 @@ async function adminToken(): Promise<string> {
   }
 }
 
-interface DemoPodcast {
-  podcastId: string;
-  uploadToken: string;
-  feedUrl: string;
-}
+type DemoPodcast = CreatedPodcast;
 
 /** Reuses the demo podcast of this data folder, so repeated runs grow one feed. */
 async function demoPodcast(): Promise<DemoPodcast> {
@@ -133,20 +130,11 @@ async function demoPodcast(): Promise<DemoPodcast> {
   } catch {
     // none yet
   }
-  const res = await fetch(`${stack.edgeUrl}/podcasts`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${stack.adminToken}`, "Content-Type": "application/json" },
-    body: JSON.stringify({
-      title: "Pipeline Demo Radio",
-      author: "podcast-pipeline",
-      description: "Episodes published by bin/demo on the local stack.",
-      language: "en",
-      category: "Technology",
-      explicit: false,
-    }),
+  const created = await createPodcast(stack, {
+    title: "Pipeline Demo Radio",
+    author: "podcast-pipeline",
+    description: "Episodes published by bin/demo on the local stack.",
   });
-  if (res.status !== 201) throw new Error(`creating the podcast failed: ${res.status} ${await res.text()}`);
-  const created = (await res.json()) as DemoPodcast;
   await writeFile(file, JSON.stringify(created, null, 2) + "\n", { mode: 0o600 });
   return created;
 }
