@@ -5,7 +5,7 @@
 import { tmpdir } from "node:os";
 import process from "node:process";
 import { describeConfig, loadConfig, type ProcessorConfig } from "./config.ts";
-import { startProcessor, ToolsMissing } from "./service.ts";
+import { missingTools, ToolsMissing } from "./media/tools.ts";
 
 let config: ProcessorConfig;
 try {
@@ -15,7 +15,16 @@ try {
   process.exit(2);
 }
 
+// Before loading the service (the AWS SDK and OpenTelemetry take seconds to
+// import): a machine without ffmpeg should hear so at once.
+const missing = await missingTools({ ffmpeg: config.ffmpegPath, ffprobe: config.ffprobePath });
+if (missing.length) {
+  console.error(`processor: ${new ToolsMissing(missing).message}`);
+  process.exit(3);
+}
+
 try {
+  const { startProcessor } = await import("./service.ts");
   const running = await startProcessor(config);
   console.log(`processor listening on ${running.url}`, JSON.stringify(describeConfig(config)));
   let signals = 0;

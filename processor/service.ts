@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { Readable } from "node:stream";
 import type { ProcessorConfig } from "./config.ts";
 import { registerSecret } from "./errors.ts";
-import { missingTools } from "./media/tools.ts";
+import { missingTools, ToolsMissing } from "./media/tools.ts";
 import { pipelineMetrics } from "./pipeline.ts";
 import { processorApp, type ProcessorApp } from "./server.ts";
 import { Bucket } from "./storage/bucket.ts";
@@ -21,16 +21,7 @@ export interface RunningProcessor {
   stop(): Promise<void>;
 }
 
-export class ToolsMissing extends Error {
-  constructor(missing: string[]) {
-    super(
-      `missing ${missing.join(" and ")}: the processor needs native ffmpeg and ffprobe. ` +
-        `Install them with \`apt-get install ffmpeg\` (Debian/Ubuntu) or \`brew install ffmpeg\` (macOS), ` +
-        `or point FFMPEG_PATH / FFPROBE_PATH at the binaries.`,
-    );
-    this.name = "ToolsMissing";
-  }
-}
+export { ToolsMissing };
 
 export async function startProcessor(
   config: ProcessorConfig,

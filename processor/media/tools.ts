@@ -107,3 +107,14 @@ export async function missingTools(tools: MediaTools): Promise<string[]> {
   }
   return missing;
 }
+
+export class ToolsMissing extends Error {
+  constructor(missing: string[]) {
+    super(
+      `missing ${missing.join(" and ")}: the processor needs native ffmpeg and ffprobe. ` +
+        `Install them with \`apt-get install ffmpeg\` (Debian/Ubuntu) or \`brew install ffmpeg\` (macOS), ` +
+        `or point FFMPEG_PATH / FFPROBE_PATH at the binaries.`,
+    );
+    this.name = "ToolsMissing";
+  }
+}
