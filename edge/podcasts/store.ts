@@ -1,13 +1,7 @@
 import { keys } from "../../shared/storage-keys.ts";
 import type { Podcast } from "../../shared/podcast.ts";
+import { readRecord, writeRecord } from "../records.ts";
 
-export async function readPodcast(bucket: R2Bucket, podcastId: string): Promise<Podcast | null> {
-  const obj = await bucket.get(keys.podcast(podcastId));
-  return obj ? ((await obj.json()) as Podcast) : null;
-}
+export const readPodcast = (bucket: R2Bucket, podcastId: string) => readRecord<Podcast>(bucket, keys.podcast(podcastId));
 
-export async function writePodcast(bucket: R2Bucket, podcast: Podcast): Promise<void> {
-  await bucket.put(keys.podcast(podcast.podcastId), JSON.stringify(podcast), {
-    httpMetadata: { contentType: "application/json" },
-  });
-}
+export const writePodcast = (bucket: R2Bucket, podcast: Podcast) => writeRecord(bucket, keys.podcast(podcast.podcastId), podcast);
