@@ -52,3 +52,21 @@ export function floorScript(source: string, outDir: string, groups: RenditionSpe
   const waits = groups.map((_, i) => `wait $p${i} || failed=1`);
   return [...lines, "failed=0", ...waits, "exit $failed"].join("\n");
 }
+
+/**
+ * Approach (d), the bound: the measurements issue #4 makes mandatory, on the
+ * floor's own outputs, two at a time: the source measured once
+ * (`ebur128=peak=true`) and each of the five renditions decoded and measured
+ * independently with `ebur128=peak=true`. No processor that verifies its
+ * renditions can spend less CPU than (b) + (d), so (CPU b + CPU d) / cores,
+ * over (b)'s wall time, is the best c/b any such processor can reach here.
+ */
+export function measurementsScript(source: string, outDir: string, specs: readonly RenditionSpec[] = RENDITIONS): string {
+  const measure = (file: string) =>
+    ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-i", file, "-map", "0:a:0", "-af", "ebur128=peak=true:framelog=verbose", "-f", "null", "-"]
+      .map(quote)
+      .join(" ");
+  const commands = [source, ...specs.map((s) => path.join(outDir, `floor-${s.file}`))].map(measure);
+  // xargs -P 2 keeps both cores busy until the last measurement; each command's exit status counts.
+  return `printf '%s\\0' ${commands.map(quote).join(" ")} | xargs -0 -P 2 -n 1 bash -c`;
+}

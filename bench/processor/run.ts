@@ -5,11 +5,13 @@
  *   node bench/processor/run.ts [--minutes 60] [--also 10] [--only a,b,c] [--keep]
  *
  * For each duration (--minutes, plus each --also) it runs (a) article.ts,
- * (b) floor.ts's two-process encode and (c) processor-job.ts, one after the
- * other, each as its own process tree measured by measure.ts: wall time, CPU
+ * (b) floor.ts's two-process encode, (d) the mandatory loudness measurements
+ * on (b)'s outputs (floor.ts measurementsScript) and (c) processor-job.ts, one
+ * after the other, each as its own process tree measured by measure.ts: wall time, CPU
  * time of the whole tree (ffmpeg children included), and peak memory of the
- * tree (sum of VmRSS, and sum of Pss, sampled every 100 ms). Prints a table
- * and the ratios c/a and c/b, then the processor's loudness results.
+ * tree (sum of VmRSS, and sum of Pss). Prints a table, the ratios c/a and
+ * c/b, and the best c/b that any processor doing (d)'s measurements can reach
+ * on this machine: (CPU b + CPU d) / cores / wall b.
  */
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, loadavg } from "node:os";
@@ -18,7 +20,7 @@ import { parseArgs } from "node:util";
 import { execFileSync } from "node:child_process";
 import { speechWav } from "./speech.ts";
 import { measureTree, type TreeUsage } from "./measure.ts";
-import { bestSplit, calibrate, floorScript } from "./floor.ts";
+import { bestSplit, calibrate, floorScript, measurementsScript } from "./floor.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const CACHE = path.join(ROOT, "bench", ".cache");
@@ -72,6 +74,7 @@ for (const minutes of durations) {
       const groups = bestSplit(calibrate(source, out));
       console.log(`b split: ${groups.map((g) => g.map((s) => s.id).join("+")).join(" | ")}`);
       check("b floor", await measureTree("bash", ["-c", floorScript(source, out, groups)]));
+      check("d bound", await measureTree("bash", ["-c", measurementsScript(source, out)]));
     }
     if (only.has("c")) {
       const u = check("c processor", await measureTree(NODE, [path.join(ROOT, "bench/processor/processor-job.ts"), source, path.join(work, "c")]));
@@ -89,7 +92,14 @@ for (const r of rows) {
 }
 for (const minutes of durations) {
   const get = (p: string) => rows.find((r) => r.minutes === minutes && r.approach.startsWith(p))?.usage;
-  const [a, b, c] = [get("a"), get("b"), get("c")];
+  const [a, b, c, d] = [get("a"), get("b"), get("c"), get("d")];
+  if (b && d) {
+    const bound = (b.cpuSeconds + d.cpuSeconds) / availableParallelism() / b.wallSeconds;
+    console.log(
+      `${minutes} min: floor + mandatory measurements, perfectly packed on ${availableParallelism()} cores: ` +
+        `${((b.cpuSeconds + d.cpuSeconds) / availableParallelism()).toFixed(1)} s = ${bound.toFixed(2)}x the floor's wall (best reachable c/b)`,
+    );
+  }
   if (!c) continue;
   const ratio = (x: TreeUsage | undefined, name: string, target: number) =>
     x ? `c/${name} wall ${(c.wallSeconds / x.wallSeconds).toFixed(2)} (target <= ${target}), CPU ${(c.cpuSeconds / x.cpuSeconds).toFixed(2)}` : "";
