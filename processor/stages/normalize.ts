@@ -18,7 +18,7 @@ import type { LoudnessTarget } from "../../shared/podcast.ts";
 import { RENDITIONS, type RenditionId } from "../../shared/renditions.ts";
 import { ATTR } from "../../shared/telemetry.ts";
 import { InputRejected } from "../errors.ts";
-import { measureSourceLoudness, predictLimitedLufs, type BlockHistogram } from "../media/loudness.ts";
+import { measureInParts, predictLimitedLufs, type BlockHistogram } from "../media/loudness.ts";
 import { Slots } from "../media/slots.ts";
 import type { StageContext } from "./context.ts";
 import type { SourceAudio } from "./validate.ts";
@@ -83,7 +83,7 @@ const SILENCE_LUFS = -69.9;
 
 export async function normalize(input: NormalizeInput, ctx: StageContext): Promise<LoudnessPlan> {
   const slots = ctx.slots ?? new Slots();
-  const m = await measureSourceLoudness(ctx.tools, input.source.sourcePath, input.source.durationSeconds, slots, ctx.signal);
+  const m = await measureInParts(ctx.tools, input.source.sourcePath, input.source.durationSeconds, slots, ctx.signal);
   if (!Number.isFinite(m.integratedLufs) || m.integratedLufs <= SILENCE_LUFS) {
     throw new InputRejected("silent", "silent audio: no measurable loudness (below -70 LUFS)");
   }

@@ -1,6 +1,7 @@
 /**
  * The processor's media helpers with real ffmpeg on generated audio: the
- * source measured in parts against ebur128's own whole-file figure, the
+ * source and encoded renditions measured in parts against ebur128's own
+ * whole-file figure, the
  * limiter-loss prediction against what alimiter really does, the ID3 COMM
  * rewrite read back by music-metadata, and bounded artwork fetching from a
  * real local HTTP server.
@@ -13,7 +14,7 @@ import { parseFile } from "music-metadata";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchArtwork } from "../../processor/media/artwork.ts";
 import { writeId3Comment } from "../../processor/media/id3.ts";
-import { BlockHistogram, measureLoudness, measureSourceLoudness, predictLimitedLufs } from "../../processor/media/loudness.ts";
+import { BlockHistogram, measureInParts, measureLoudness, predictLimitedLufs } from "../../processor/media/loudness.ts";
 import { Slots } from "../../processor/media/slots.ts";
 import { startArtworkServer, type ArtworkServer } from "./artwork-server.ts";
 import { ffmpeg, measure, speechWav } from "./generated-audio.ts";
@@ -44,19 +45,35 @@ describe("source loudness", () => {
       "-af", "volume='if(lt(mod(t,100),50),1,0.4)':eval=frame", "-ar", "44100", "-c:a", "pcm_s16le", src,
     ]);
     const whole = await measureLoudness(tools, src);
-    const parts = await measureSourceLoudness(tools, src, 250, new Slots(2));
+    const parts = await measureInParts(tools, src, 250, new Slots(2));
     expect(parts.parts).toBe(2);
     expect(Math.abs(parts.integratedLufs - whole.integratedLufs), `${parts.integratedLufs} vs ${whole.integratedLufs}`).toBeLessThanOrEqual(0.2);
     expect(parts.truePeakDbtp).toBe(whole.truePeakDbtp);
     expect(Math.abs(parts.loudnessRangeLu - whole.loudnessRangeLu)).toBeLessThanOrEqual(1);
     // In one piece (one slot), ebur128's own summary is used as is.
-    const one = await measureSourceLoudness(tools, src, 250, new Slots(1));
+    const one = await measureInParts(tools, src, 250, new Slots(1));
     expect(one).toMatchObject({ parts: 1, integratedLufs: whole.integratedLufs, truePeakDbtp: whole.truePeakDbtp });
+
+    // Renditions are checked the same way: a decoder starting mid-stream (MP3 bit reservoir, AAC overlap,
+    // Opus pre-skip) must neither add a false peak at the seam nor shift the loudness.
+    for (const [file, codec] of [
+      ["parts.mp3", ["-c:a", "libmp3lame", "-b:a", "64k"]],
+      ["parts.m4a", ["-c:a", "aac", "-b:a", "64k"]],
+      ["parts.opus", ["-c:a", "libopus", "-b:a", "48k", "-ar", "48000"]],
+    ] as const) {
+      const out = path.join(dir, file);
+      ffmpeg(["-i", src, "-af", "volume=6dB", ...codec, out]);
+      const wholeOut = await measureLoudness(tools, out);
+      const split = await measureInParts(tools, out, 250, new Slots(2));
+      expect(split.parts).toBe(2);
+      expect(Math.abs(split.integratedLufs - wholeOut.integratedLufs), `${file}: ${split.integratedLufs} vs ${wholeOut.integratedLufs}`).toBeLessThanOrEqual(0.2);
+      expect(Math.abs(split.truePeakDbtp - wholeOut.truePeakDbtp), `${file}: ${split.truePeakDbtp} vs ${wholeOut.truePeakDbtp}`).toBeLessThanOrEqual(0.1);
+    }
   });
 
   it("predicts what a limiter takes away within 0.4 LU", async () => {
     const src = speechWav(dir, "limit-src", -10);
-    const m = await measureSourceLoudness(tools, src, 12, new Slots(1));
+    const m = await measureInParts(tools, src, 12, new Slots(1));
     const gain = -16 - m.integratedLufs;
     for (const ceiling of [-2.5, -5]) {
       const limited = path.join(dir, `limited${ceiling}.wav`);
