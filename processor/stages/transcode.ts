@@ -25,7 +25,7 @@ import { InputRejected, describeError } from "../errors.ts";
 import { ffmetadataChapters } from "../media/ffmetadata.ts";
 import { measureInParts, type LoudnessMeasurement } from "../media/loudness.ts";
 import { fetchArtwork } from "../media/artwork.ts";
-import { codecArgs } from "../media/encoders.ts";
+import { aacCutoffHz, codecArgs } from "../media/encoders.ts";
 import { Slots } from "../media/slots.ts";
 import { runTool } from "../media/tools.ts";
 import type { StageContext } from "./context.ts";
@@ -228,12 +228,19 @@ export function encodeArgs(
     for (const s of forRate) {
       const { limiterCeilingDb: ceiling, extraGainDb } = input.plan.branches[s.id];
       const extra = extraGainDb ? `volume=${extraGainDb}dB:precision=float,` : "";
+      // A limited AAC branch is low-passed at the encoder's own cutoff first, so the limiter works on the
+      // band the encoder keeps: cutting the treble after limiting rings above the limit (on the bench's
+      // hour of peaky speech, AAC 64k's true peak went from -0.1 to -1.6 dBTP, loudness unchanged).
+      const band =
+        ceiling !== undefined && s.codec === "aac"
+          ? `lowpass=f=${aacCutoffHz(s.bitrateKbps * 1000, input.source.channels === 1 ? 1 : 2, s.sampleRate)}:poles=2,`
+          : "";
       // level=0: alimiter otherwise "auto-levels" its output up to the limit; latency=1 keeps the branches in sync.
       const limiter =
         ceiling === undefined
           ? "anull"
           : `alimiter=limit=${Math.max(10 ** (ceiling / 20), 0.0625).toFixed(5)}:level=0:latency=1:attack=5:release=50`;
-      filters.push(`[pre_${s.id}]${extra}${limiter}[out_${s.id}]`);
+      filters.push(`[pre_${s.id}]${band}${extra}${limiter}[out_${s.id}]`);
     }
   }
   if (tap) filters.push(`[tap]aresample=${tap.sampleRate},aformat=sample_fmts=s16:channel_layouts=mono[wave]`);

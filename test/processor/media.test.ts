@@ -13,6 +13,7 @@ import path from "node:path";
 import { parseFile } from "music-metadata";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchArtwork } from "../../processor/media/artwork.ts";
+import { aacCutoffHz } from "../../processor/media/encoders.ts";
 import { writeId3Comment } from "../../processor/media/id3.ts";
 import { BlockHistogram, measureInParts, measureLoudness, predictLimitedLufs } from "../../processor/media/loudness.ts";
 import { Slots } from "../../processor/media/slots.ts";
@@ -33,6 +34,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
   rmSync(dir, { recursive: true, force: true });
+});
+
+describe("AAC band", () => {
+  it("follows ffmpeg's AAC_CUTOFF_FROM_BITRATE: what the encoder keeps, hence where a limited AAC branch is low-passed", () => {
+    expect(aacCutoffHz(64_000, 2, 44_100)).toBe(9_500);
+    expect(aacCutoffHz(128_000, 2, 44_100)).toBe(16_000);
+    expect(aacCutoffHz(64_000, 1, 44_100)).toBe(16_000);
+    expect(aacCutoffHz(320_000, 2, 22_050)).toBe(11_025);
+  });
 });
 
 describe("source loudness", () => {
