@@ -10,8 +10,8 @@
  * after the other, each as its own process tree measured by measure.ts: wall time, CPU
  * time of the whole tree (ffmpeg children included), and peak memory of the
  * tree (sum of VmRSS, and sum of Pss). Prints a table, the ratios c/a and
- * c/b, and the best c/b that any processor doing (d)'s measurements can reach
- * on this machine: (CPU b + CPU d) / cores / wall b.
+ * c/b, and the best c/b and c/a that any processor doing (d)'s measurements
+ * can reach on this machine: (CPU b + CPU d) / cores, over b's and a's wall.
  */
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, loadavg } from "node:os";
@@ -94,10 +94,11 @@ for (const minutes of durations) {
   const get = (p: string) => rows.find((r) => r.minutes === minutes && r.approach.startsWith(p))?.usage;
   const [a, b, c, d] = [get("a"), get("b"), get("c"), get("d")];
   if (b && d) {
-    const bound = (b.cpuSeconds + d.cpuSeconds) / availableParallelism() / b.wallSeconds;
+    const best = (b.cpuSeconds + d.cpuSeconds) / availableParallelism();
+    const vsA = a ? `, ${(best / a.wallSeconds).toFixed(3)}x the article's (best reachable c/a)` : "";
     console.log(
       `${minutes} min: floor + mandatory measurements, perfectly packed on ${availableParallelism()} cores: ` +
-        `${((b.cpuSeconds + d.cpuSeconds) / availableParallelism()).toFixed(1)} s = ${bound.toFixed(2)}x the floor's wall (best reachable c/b)`,
+        `${best.toFixed(1)} s = ${(best / b.wallSeconds).toFixed(2)}x the floor's wall (best reachable c/b)${vsA}`,
     );
   }
   if (!c) continue;
