@@ -86,7 +86,8 @@ export async function uploadCompleted(env: Env, upload: UploadCompleted): Promis
   const end = new Date();
   const durationSeconds = Math.max(0, (Date.parse(upload.completedAt) - Date.parse(upload.createdAt)) / 1000);
   await settle([
-    t.exporter ? t.exporter.send([uploadRootSpan(t, upload, upload.completedAt), send.span(end)]) : Promise.resolve(),
+    // The root ends once the job is handed off, so the send span lies inside it.
+    t.exporter ? t.exporter.send([uploadRootSpan(t, upload, end.toISOString()), send.span(end)]) : Promise.resolve(),
     uploadCompletedMetrics(t, durationSeconds, {}),
   ]);
 }

@@ -29,4 +29,6 @@ export interface RequestScope {
   episodeId: string;
   /** The upload URL (tus Location). */
   uploadUrl: string;
+  /** Epoch ms when the Durable Object received the request: the start of its span, and of the upload for a creation. */
+  receivedAt: number;
 }

@@ -79,7 +79,7 @@ export class EpisodeUpload extends DurableObject<Env> {
     const podcastId = request.headers.get(PODCAST_HEADER);
     const episodeId = url.pathname.split("/").pop() ?? "";
     if (!podcastId) return tusError(404, "upload not found");
-    const scope: RequestScope = { podcastId, episodeId, uploadUrl: `${url.origin}/uploads/${episodeId}` };
+    const scope: RequestScope = { podcastId, episodeId, uploadUrl: `${url.origin}/uploads/${episodeId}`, receivedAt: Date.now() };
     // Each tus request becomes a span under the upload's audio.upload (when telemetry is exported).
     const traced = await startRequestTrace(this.env, new UploadRecords(this.ctx.storage), request, scope);
     const response = await this.#handle(request, scope, traced?.countReceived);

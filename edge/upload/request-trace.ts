@@ -45,7 +45,8 @@ export async function startRequestTrace(
   const t = edgeTelemetry(env);
   const exporter = t.exporter;
   if (!exporter || !isTracedUploadMethod(request.method)) return undefined;
-  const start = new Date();
+  // The creation's span and the upload's root span start at the same instant, so no child starts before its parent.
+  const start = new Date(scope.receivedAt);
   const requestSpan = trace.getActiveSpan()?.spanContext();
   const before = await records.read();
   let bytesReceived = 0;

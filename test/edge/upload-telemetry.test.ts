@@ -79,6 +79,18 @@ describe("tus request spans", () => {
     });
   });
 
+  it("starts audio.upload with the creation request and ends it after the job is on the queue", async () => {
+    const root = rootOf(episodeId)!;
+    const spans = requestSpansOf(episodeId);
+    const create = spans.find((s) => s.name === SPANS.uploadCreate)!;
+    // No request of the upload begins before the upload itself does.
+    expect(create.startTimeUnixNano).toBe(root.startTimeUnixNano);
+    for (const s of spans) expect(s.startTimeUnixNano >= root.startTimeUnixNano, s.name).toBe(true);
+    const send = receiver.spans().find((s) => s.traceId === root.traceId && s.name === SPANS.queueSend("episode-jobs"))!;
+    expect(send.parentSpanId).toBe(root.spanId);
+    expect(send.startTimeUnixNano >= root.startTimeUnixNano && send.endTimeUnixNano <= root.endTimeUnixNano).toBe(true);
+  });
+
   it("describes each request: bytes received, offsets before and after, status, checksum algorithm", async () => {
     const spans = requestSpansOf(episodeId).sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
     const [create, stored, mismatch, stale] = spans as [ReceivedSpan, ReceivedSpan, ReceivedSpan, ReceivedSpan];

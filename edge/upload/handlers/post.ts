@@ -61,7 +61,7 @@ export async function handlePost(request: Request, ctx: UploadContext, scope: Re
   const { podcastId, episodeId } = scope;
   const sourceKey = keys.source(podcastId, episodeId);
   const target = await ctx.store.begin(sourceKey, sourceContentType(metadata), { episodeId, podcastId });
-  const now = Date.now();
+  const now = scope.receivedAt;
   const record: ReceivingUpload = {
     status: "receiving",
     episodeId,
