@@ -12,7 +12,7 @@ import { dispatchJob, type Handoff } from "../dispatch/processor.ts";
 import { readEpisode, writeEpisode } from "../episodes/store.ts";
 import type { EdgeTelemetry } from "../telemetry/config.ts";
 import type { ManualSpan } from "../telemetry/fixed-span.ts";
-import { dispatchOutcomeMetric } from "../telemetry/metrics.ts";
+import { dispatchOutcomeMetric, queueWaitMetric } from "../telemetry/metrics.ts";
 import { retryBaseSeconds, retryDelaySeconds } from "./backoff.ts";
 import { withConsumerSpan } from "./consumer-span.ts";
 
@@ -71,7 +71,9 @@ export async function handleEpisodeJob(
     msg.ack();
     return;
   }
-  const attrs = { [ATTR.episodeId]: job.episodeId, [ATTR.podcastId]: job.podcastId };
+  const waitSeconds = Math.max(0, (Date.now() - msg.timestamp.getTime()) / 1000);
+  ctx.waitUntil(queueWaitMetric(t, waitSeconds, { "messaging.destination.name": queue, [ATTR.attempt]: msg.attempts }));
+  const attrs = { [ATTR.episodeId]: job.episodeId, [ATTR.podcastId]: job.podcastId, "audio.queue.wait_seconds": waitSeconds };
   await withConsumerSpan(t, ctx, queue, msg, job.trace, attrs, async (span) => {
     let handoff: Handoff;
     const episode = await readEpisode(env.MEDIA, job.episodeId).catch(() => undefined);

@@ -170,6 +170,20 @@ describe("edge metrics", () => {
     const outcomes = receiver.metrics().filter((m) => m.name === "audio.dispatch.outcomes");
     expect(outcomes.flatMap((m) => m.points.map((p) => p.attributes["audio.dispatch.outcome"]))).toContain("published");
   });
+
+  it("records how long the job waited on the queue (seconds, histogram, by attempt)", async () => {
+    const wait = await receiver.waitFor(() => {
+      const found = receiver.metrics().filter((m) => m.name === "audio.queue.wait");
+      return found.length ? found : undefined;
+    });
+    expect(wait[0]).toMatchObject({ type: "histogram", unit: "s", serviceName: SERVICE_NAMES.edge });
+    const point = wait[0]!.points[0]!;
+    expect(point.attributes).toMatchObject({ "messaging.destination.name": "episode-jobs", [ATTR.attempt]: 1 });
+    expect(point.count).toBe(1);
+    // Sent when the last byte was stored; delivered by the local queue within its batch timeout.
+    expect(point.sum).toBeGreaterThanOrEqual(0);
+    expect(point.sum).toBeLessThan(30);
+  });
 });
 
 describe("export", () => {
