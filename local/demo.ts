@@ -134,6 +134,7 @@ async function demoPodcast(): Promise<DemoPodcast> {
     title: "Pipeline Demo Radio",
     author: "podcast-pipeline",
     description: "Episodes published by bin/demo on the local stack.",
+    ownerEmail: "demo@example.com",
   });
   await writeFile(file, JSON.stringify(created, null, 2) + "\n", { mode: 0o600 });
   return created;

@@ -21,6 +21,12 @@ export interface Podcast {
   artworkUrl?: string;
   /** Website of the show; defaults to the feed URL. */
   link?: string;
+  /**
+   * The owner's e-mail, published in the feed (itunes:owner, podcast:locked
+   * owner): Spotify and other directories send their ownership-verification
+   * code to it, and Apple uses it for administrative contact.
+   */
+  ownerEmail?: string;
   loudness: LoudnessTarget;
   /**
    * podcast:guid, fixed when the show is created (UUIDv5 of its first feed

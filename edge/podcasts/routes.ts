@@ -13,7 +13,7 @@ podcastRoutes.use("*", requireAdmin);
 
 type Field = { name: keyof PodcastInput; max: number; required: boolean };
 /** What an admin sends: the show's public fields, and optionally its loudness target. */
-type PodcastInput = Pick<Podcast, "title" | "author" | "description" | "language" | "category" | "explicit" | "artworkUrl" | "link"> & {
+type PodcastInput = Pick<Podcast, "title" | "author" | "description" | "language" | "category" | "explicit" | "artworkUrl" | "link" | "ownerEmail"> & {
   loudness?: Partial<LoudnessTarget>;
 };
 
@@ -25,6 +25,7 @@ const TEXT_FIELDS: Field[] = [
   { name: "category", max: 100, required: true },
   { name: "artworkUrl", max: 2048, required: false },
   { name: "link", max: 2048, required: false },
+  { name: "ownerEmail", max: 254, required: false },
 ];
 
 /** Returns the validated podcast fields or a message naming the first bad field. */
@@ -44,6 +45,10 @@ export function validatePodcastInput(body: unknown): PodcastInput | string {
   for (const f of ["artworkUrl", "link"] as const) {
     const v = b[f];
     if (typeof v === "string" && v !== "" && !/^https?:\/\//.test(v)) return `${f} must be an http(s) URL`;
+  }
+  // Deliberately loose (directories check it by sending mail): one @, a dot in the domain, nothing XML or space-like.
+  if (typeof b.ownerEmail === "string" && b.ownerEmail !== "" && !/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>".]+$/.test(b.ownerEmail)) {
+    return "ownerEmail must be an e-mail address such as host@example.com";
   }
   if (b.explicit !== undefined && typeof b.explicit !== "boolean") return "explicit must be true or false";
   const loudness = b.loudness as Record<string, unknown> | undefined;
@@ -84,6 +89,7 @@ podcastRoutes.post("/", async (c) => {
     explicit: input.explicit,
     ...(input.artworkUrl ? { artworkUrl: input.artworkUrl } : {}),
     ...(input.link ? { link: input.link } : {}),
+    ...(input.ownerEmail ? { ownerEmail: input.ownerEmail } : {}),
     loudness: { ...DEFAULT_LOUDNESS, ...input.loudness },
     guid: podcastGuid(feedUrl),
     uploadTokenSha256: await sha256Hex(uploadToken),

@@ -60,8 +60,15 @@ export function renderFeed(input: FeedInput): string {
         ],
       },
       { name: "itunes:author", text: podcast.author },
+      podcast.ownerEmail !== undefined && {
+        name: "itunes:owner",
+        children: [
+          { name: "itunes:name", text: podcast.author },
+          { name: "itunes:email", text: podcast.ownerEmail },
+        ],
+      },
       { name: "itunes:type", text: "episodic" },
-      { name: "podcast:locked", text: "no" },
+      { name: "podcast:locked", attrs: { owner: podcast.ownerEmail }, text: "no" },
       { name: "podcast:guid", text: input.guid ?? input.podcast.guid ?? podcastGuid(feedUrl) },
       { name: "generator", text: GENERATOR },
       newest && { name: "pubDate", text: rfc2822(newest.publishedAt, newest.episodeId) },

@@ -21,14 +21,14 @@ const post = (body: unknown, token: string | null = stack.adminToken) =>
 
 describe("POST /podcasts", () => {
   it("creates a podcast and returns its id, upload token and feed URL; stores only the token's hash", async () => {
-    const created = await createPodcast(stack, { ...valid, loudness: { integratedLufs: -19 } });
+    const created = await createPodcast(stack, { ...valid, ownerEmail: "host@show.example", loudness: { integratedLufs: -19 } });
     expect(created.podcastId).toMatch(/^[0-9a-f-]{36}$/);
     expect(created.uploadToken.startsWith(`pp_${created.podcastId}_`)).toBe(true);
     expect(created.feedUrl).toBe(`${stack.edgeUrl}/feeds/${created.podcastId}.xml`);
 
     const stored = new TextDecoder().decode(await getObject(localS3(stack), keys.podcast(created.podcastId)));
     const record = JSON.parse(stored);
-    expect(record).toMatchObject({ title: "Show", language: "en-GB", explicit: true, loudness: { integratedLufs: -19, truePeakDbtp: -1 } });
+    expect(record).toMatchObject({ title: "Show", language: "en-GB", explicit: true, ownerEmail: "host@show.example", loudness: { integratedLufs: -19, truePeakDbtp: -1 } });
     expect(record.uploadTokenSha256).toMatch(/^[0-9a-f]{64}$/);
     // podcast:guid is fixed at creation from the first feed URL (checked against the spec's vectors in test/feed).
     expect(record.guid).toBe(podcastGuid(created.feedUrl));
@@ -57,6 +57,8 @@ describe("POST /podcasts", () => {
     [{ ...valid, language: "english!" }, "language must be a BCP 47 tag"],
     [{ ...valid, explicit: "yes" }, "explicit must be true or false"],
     [{ ...valid, artworkUrl: "javascript:alert(1)" }, "artworkUrl must be an http(s) URL"],
+    [{ ...valid, ownerEmail: "host at show.example" }, "ownerEmail must be an e-mail address"],
+    [{ ...valid, ownerEmail: "<host@show.example>" }, "ownerEmail must be an e-mail address"],
     [{ ...valid, loudness: { integratedLufs: 3 } }, "loudness.integratedLufs must be a number from -36 to -10"],
     ["{not json", "body must be JSON"],
   ])("400s invalid input with a message naming the field (%#)", async (body, message) => {

@@ -65,6 +65,16 @@ describe("renderFeed channel", () => {
     expect(moved.guid).toBe(expectedGuid);
   });
 
+  it("publishes the owner's e-mail (itunes:owner, podcast:locked owner) only when the show has one", () => {
+    expect(feed.owner).toBeUndefined();
+    expect(xml).not.toContain("itunes:owner");
+    const owned = renderFeed({ podcast: podcast({ ownerEmail: "host+feeds@show.example" }), episodes: [], publicBaseUrl: BASE_URL, now: NOW });
+    const parsed = parse(owned);
+    expect(parsed.owner).toEqual({ name: "Ann Author", email: "host+feeds@show.example" });
+    expect(parsed.locked).toBe(false);
+    expect(owned).toContain('<podcast:locked owner="host+feeds@show.example">no</podcast:locked>');
+  });
+
   it("declares the namespaces PSP-1 needs", () => {
     expect(xml).toContain('xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"');
     expect(xml).toContain('xmlns:podcast="https://podcastindex.org/namespace/1.0"');
