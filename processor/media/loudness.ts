@@ -5,8 +5,7 @@
  * encoder that made it. loudnorm's measuring pass is never used: it is ~6x
  * slower (it runs at 192 kHz).
  *
- * A long file (the source, and each rendition at its check) is measured in
- * parts, one ffmpeg per core: each part's
+ * The source may be measured in parts, one ffmpeg per core: each part's
  * ebur128 logs its 400 ms block loudness (M) and 3 s short-term loudness (S)
  * every 100 ms, and the parts' blocks are gated together exactly as BS.1770
  * gates one file's (absolute -70 LUFS, relative -10 LU; LRA from S with -20 LU,
@@ -210,9 +209,7 @@ const MIN_PART_SECONDS = 120;
 /**
  * A file's loudness, measured with `ebur128=peak=true`, split in time over the
  * available cores (see the file comment). Short files are measured in one
- * piece, with ebur128's own summary. Used for the source and for every
- * rendition's independent check, so that the last checks of a job keep every
- * core busy instead of leaving all but one idle.
+ * piece, with ebur128's own summary.
  */
 export async function measureInParts(
   tools: MediaTools,
@@ -228,8 +225,6 @@ export async function measureInParts(
   const summaries = await Promise.all(
     Array.from({ length: parts }, (_, i) => {
       const window: string[] = [];
-      // Starting mid-stream adds no false peak and no loudness shift in WAV, MP3, AAC or Opus with
-      // ffmpeg 5.1 (test/processor/media.test.ts compares the parts with the whole file).
       if (i > 0) window.push("-ss", (i * length).toFixed(3));
       // The last part runs to the end of the file, whatever the declared duration said.
       if (i < parts - 1) window.push("-t", length.toFixed(3));

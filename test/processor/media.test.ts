@@ -1,7 +1,6 @@
 /**
  * The processor's media helpers with real ffmpeg on generated audio: the
- * source and encoded renditions measured in parts against ebur128's own
- * whole-file figure, the
+ * source measured in parts against ebur128's own whole-file figure, the
  * limiter-loss prediction against what alimiter really does, the ID3 COMM
  * rewrite read back by music-metadata, and bounded artwork fetching from a
  * real local HTTP server.
@@ -63,22 +62,6 @@ describe("source loudness", () => {
     // In one piece (one slot), ebur128's own summary is used as is.
     const one = await measureInParts(tools, src, 250, new Slots(1));
     expect(one).toMatchObject({ parts: 1, integratedLufs: whole.integratedLufs, truePeakDbtp: whole.truePeakDbtp });
-
-    // Renditions are checked the same way: a decoder starting mid-stream (MP3 bit reservoir, AAC overlap,
-    // Opus pre-skip) must neither add a false peak at the seam nor shift the loudness.
-    for (const [file, codec] of [
-      ["parts.mp3", ["-c:a", "libmp3lame", "-b:a", "64k"]],
-      ["parts.m4a", ["-c:a", "aac", "-b:a", "64k"]],
-      ["parts.opus", ["-c:a", "libopus", "-b:a", "48k", "-ar", "48000"]],
-    ] as const) {
-      const out = path.join(dir, file);
-      ffmpeg(["-i", src, "-af", "volume=6dB", ...codec, out]);
-      const wholeOut = await measureLoudness(tools, out);
-      const split = await measureInParts(tools, out, 250, new Slots(2));
-      expect(split.parts).toBe(2);
-      expect(Math.abs(split.integratedLufs - wholeOut.integratedLufs), `${file}: ${split.integratedLufs} vs ${wholeOut.integratedLufs}`).toBeLessThanOrEqual(0.2);
-      expect(Math.abs(split.truePeakDbtp - wholeOut.truePeakDbtp), `${file}: ${split.truePeakDbtp} vs ${wholeOut.truePeakDbtp}`).toBeLessThanOrEqual(0.1);
-    }
   });
 
   it("predicts what a limiter takes away within 0.4 LU", async () => {
