@@ -77,11 +77,13 @@ export interface TranscodeOutput {
 export const WAVEFORM_TAP_RATE = 8000;
 
 /**
- * The encoder processes, balanced by measured CPU cost per hour of speech,
- * encoding plus the independent check that follows it (10-minute stereo
- * speech, CPU s: AAC 128k 28 + 3.5, AAC 64k 17.5 + 3.4, MP3 128k 5.7 + 4.5,
- * MP3 64k 6.8 + 3.8, Opus 13.8 + 5.8). The waveform tap rides on the first.
- * Each process decodes the source once (under 1 s per hour for PCM, ~4 s for MP3).
+ * The encoder processes, balanced by measured CPU cost (10-minute stereo
+ * speech on the project's 2-core machine, quiet, CPU s, encode + the
+ * independent check that follows it: AAC 128k 41 + 4.8, AAC 64k 28.5 + 4.7,
+ * MP3 128k 12.0 + 5.0, MP3 64k 11.6 + 4.7, Opus 16.4 + 6.0): 62 and 73 CPU s,
+ * the first group's checks filling the time the second still encodes. The
+ * waveform tap rides on the first. Each process decodes the source once
+ * (under 1 s per hour for PCM, ~4 s for MP3).
  */
 export const PROCESS_GROUPS: readonly (readonly RenditionId[])[] = [
   ["aac_128k", "mp3_64k"],
