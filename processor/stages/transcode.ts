@@ -11,10 +11,12 @@
  * true-peak ceiling. All ffmpeg runs share the job's slots (one per core), so
  * the checks of whichever process finishes first run while the other still
  * encodes. (Splitting each check in time over the cores, as the source's
- * measurement is, was tried and measured slower: the per-frame log that
- * gating slices together needs costs more CPU than the idle tail it saves.) A rendition that misses is encoded once more with the measured
- * difference as correction; if it misses again the episode fails
- * (loudness_out_of_range) with both figures in the reason.
+ * measurement is, was tried and was no faster: the per-frame log that gating
+ * slices together needs costs as much CPU as the idle tail it saves.)
+ *
+ * A rendition that misses is encoded once more with the measured difference
+ * as correction; if it misses again the episode fails (loudness_out_of_range)
+ * with both figures in the reason.
  */
 import { writeFile, mkdir, stat } from "node:fs/promises";
 import path from "node:path";
