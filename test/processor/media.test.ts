@@ -13,6 +13,7 @@ import { parseFile } from "music-metadata";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchArtwork } from "../../processor/media/artwork.ts";
 import { aacCutoffHz } from "../../processor/media/encoders.ts";
+import { bandLimit } from "../../processor/stages/transcode.ts";
 import { writeId3Comment } from "../../processor/media/id3.ts";
 import { BlockHistogram, measureInParts, measureLoudness, predictLimitedLufs } from "../../processor/media/loudness.ts";
 import { Slots } from "../../processor/media/slots.ts";
@@ -41,6 +42,27 @@ describe("AAC band", () => {
     expect(aacCutoffHz(128_000, 2, 44_100)).toBe(16_000);
     expect(aacCutoffHz(64_000, 1, 44_100)).toBe(16_000);
     expect(aacCutoffHz(320_000, 2, 22_050)).toBe(11_025);
+  });
+
+  it("is cut by a filter that keeps the branch aligned with the source and removes what lies above", () => {
+    // A click one second in, at 44.1 and 48 kHz: after the band limit it must still peak on the same
+    // sample (the FIR's delay taken back out), the signal must be no shorter, and a 15 kHz tone above a
+    // 9.5 kHz cut must be gone.
+    for (const rate of [44_100, 48_000]) {
+      const click = path.join(dir, `click-${rate}.wav`);
+      ffmpeg(["-f", "lavfi", "-i", `aevalsrc='if(eq(n,${rate}),0.9,0)':s=${rate}:d=2`, "-c:a", "pcm_f32le", click]);
+      const out = path.join(dir, `click-${rate}.f32`);
+      ffmpeg(["-i", click, "-af", `aformat=sample_fmts=flt,${bandLimit(9_500).slice(0, -1)}`, "-f", "f32le", out]);
+      const samples = new Float32Array(new Uint8Array(readFileSync(out)).buffer);
+      let peakAt = 0;
+      for (let i = 1; i < samples.length; i++) if (Math.abs(samples[i]!) > Math.abs(samples[peakAt]!)) peakAt = i;
+      expect(peakAt).toBe(rate);
+      expect(samples.length).toBeGreaterThanOrEqual(2 * rate);
+    }
+    const tone = path.join(dir, "tone-15k.f32");
+    ffmpeg(["-f", "lavfi", "-i", "sine=f=15000:d=1:r=44100", "-af", `aformat=sample_fmts=flt,${bandLimit(9_500).slice(0, -1)}`, "-f", "f32le", tone]);
+    const left = new Float32Array(new Uint8Array(readFileSync(tone)).buffer).slice(4410, -4410);
+    expect(Math.max(...left.map(Math.abs))).toBeLessThan(1e-3);
   });
 });
 
