@@ -1,16 +1,16 @@
 /**
  * Stage 3, audio.transcode: the five renditions and the waveform tap from one
  * decode per ffmpeg process. ffmpeg 5.1 runs every encoder of a process on one
- * thread, so the encoders are split over two processes (one per core), each
- * decoding the source once and feeding its encoders through asplit. Gain,
+ * thread, so the encoders are split over three processes run two at a time
+ * (one per core, see PROCESS_GROUPS), each decoding the source once and
+ * feeding its encoders through asplit. Gain,
  * per-rendition limiters and extra gains come from the normalize plan; tags,
  * cover art and chapters are written by the same invocation.
  *
  * Every rendition is then measured independently (ebur128, true peak, on the
  * finished file) and must land within +-1 LU of the target and at or under the
  * true-peak ceiling. All ffmpeg runs share the job's slots (one per core), so
- * the checks of whichever process finishes first run while the other still
- * encodes. (Splitting each check in time over the cores, as the source's
+ * the checks of a process that has finished run while others still encode. (Splitting each check in time over the cores, as the source's
  * measurement is, was tried and was no faster: the per-frame log that gating
  * slices together needs costs as much CPU as the idle tail it saves.)
  *
@@ -79,18 +79,27 @@ export interface TranscodeOutput {
 export const WAVEFORM_TAP_RATE = 8000;
 
 /**
- * The encoder processes, balanced by measured CPU cost (10-minute stereo
- * speech on the project's 2-core machine, quiet, CPU s, encode + the
- * independent check that follows it: AAC 128k 41 + 4.8, AAC 64k 28.5 + 4.7,
- * MP3 128k 12.0 + 5.0, MP3 64k 11.6 + 4.7, Opus 16.4 + 6.0): 62 and 73 CPU s,
- * the first group's checks filling the time the second still encodes. The
- * waveform tap rides on the first. Each process decodes the source once
- * (under 1 s per hour for PCM, ~4 s for MP3).
+ * The encoder processes, one decode each, run through the job's slots (one
+ * ffmpeg per core) in this order; each rendition's check is queued as its
+ * process ends. Three processes on two cores, longest first, so that the
+ * short one fills the core that frees first and the job ends on two checks
+ * running side by side, not on one core waiting for the other.
+ *
+ * Why these: on the bench's hour of speech the two-process split
+ * (AAC 128k + MP3 64k | AAC 64k + MP3 128k + Opus) took 336 and 422 CPU s, so
+ * one core idled 33 s waiting and the last check ran alone for 29 s (a fifth
+ * of the job's wall time beyond the encoders). Estimated costs per hour,
+ * encode only: AAC 128k ~260, AAC 64k ~225 (band-limited input makes ffmpeg's
+ * AAC encoder ~15% slower), Opus ~115, MP3 128k ~80, MP3 64k ~75; each check
+ * ~25-30. The extra process costs one more decode (~4 CPU s per hour of WAV).
+ * The waveform tap rides on the MP3 process, the cheapest.
  */
 export const PROCESS_GROUPS: readonly (readonly RenditionId[])[] = [
-  ["aac_128k", "mp3_64k"],
-  ["aac_64k", "mp3_128k", "opus_48k"],
+  ["aac_64k", "opus_48k"],
+  ["aac_128k"],
+  ["mp3_128k", "mp3_64k"],
 ];
+const TAP_GROUP = 2;
 
 /** Loudness tolerance of every rendition around the target, LU (issue #4). */
 export const LOUDNESS_TOLERANCE_LU = 1;
@@ -135,7 +144,7 @@ export async function transcode(input: TranscodeInput, ctx: StageContext): Promi
   };
 
   try {
-    await Promise.all(PROCESS_GROUPS.map((g, i) => encodeAndMeasure(g.map(renditionSpec), i === 0)));
+    await Promise.all(PROCESS_GROUPS.map((g, i) => encodeAndMeasure(g.map(renditionSpec), i === TAP_GROUP)));
     // Only a rendition that misses the target is encoded again, with what was measured as its correction.
     const again = ids.filter((id) => checkLoudness(id, measured.get(id)!, input.plan) !== undefined);
     if (again.length) {
