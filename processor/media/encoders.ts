@@ -31,3 +31,25 @@ export function aacCutoffHz(bitrate: number, channels: number, sampleRate: numbe
   );
   return Math.min(byRate, 22000, Math.floor(sampleRate / 2));
 }
+
+/**
+ * The band a rendition's encoder keeps, where we know it: ffmpeg's AAC encoder
+ * (above). LAME's and Opus' bands are not modelled (their limited branches have
+ * not been seen to ring over the ceiling).
+ */
+export function encoderBandHz(s: RenditionSpec, channels: number): number | undefined {
+  return s.codec === "aac" ? aacCutoffHz(s.bitrateKbps * 1000, channels === 1 ? 1 : 2, s.sampleRate) : undefined;
+}
+
+/**
+ * A brick-wall low-pass at `hz`, like an encoder's own cutoff: a linear-phase
+ * FIR (firequalizer, 5 ms half-length, FFT convolution) whose delay is taken
+ * back out (zero_phase, then the samples before 0 trimmed), so the branch stays
+ * aligned with the source. Measured on 10 minutes of speech: 0.6 CPU s against
+ * 3.2 s (mostly system time) for ffmpeg 5.1's biquad lowpass. Being a brick
+ * wall like the encoder's cut, it also left less for the encoder to ring
+ * with: AAC 64k on the bench's hour, -2.2 dBTP against -1.6 with the biquad.
+ */
+export function bandLimit(hz: number): string {
+  return `firequalizer=gain='if(lt(f,${hz}),0,-120)':delay=0.005:zero_phase=on:fft2=on,atrim=start=0,asetpts=PTS-STARTPTS`;
+}

@@ -29,7 +29,7 @@ import { InputRejected, describeError } from "../errors.ts";
 import { ffmetadataChapters } from "../media/ffmetadata.ts";
 import { measureLoudness, type LoudnessMeasurement } from "../media/loudness.ts";
 import { fetchArtwork } from "../media/artwork.ts";
-import { aacCutoffHz, codecArgs } from "../media/encoders.ts";
+import { bandLimit, codecArgs, encoderBandHz } from "../media/encoders.ts";
 import { Slots } from "../media/slots.ts";
 import { runTool } from "../media/tools.ts";
 import type { StageContext } from "./context.ts";
@@ -95,12 +95,11 @@ export const WAVEFORM_TAP_RATE = 8000;
  * ~25-30. The extra process costs one more decode (~4 CPU s per hour of WAV).
  * The waveform tap rides on the MP3 process, the cheapest.
  */
-export const PROCESS_GROUPS: readonly (readonly RenditionId[])[] = [
-  ["aac_64k", "opus_48k"],
-  ["aac_128k"],
-  ["mp3_128k", "mp3_64k"],
+export const PROCESS_GROUPS: readonly { renditions: readonly RenditionId[]; waveformTap?: true }[] = [
+  { renditions: ["aac_64k", "opus_48k"] },
+  { renditions: ["aac_128k"] },
+  { renditions: ["mp3_128k", "mp3_64k"], waveformTap: true },
 ];
-const TAP_GROUP = 2;
 
 /** Loudness tolerance of every rendition around the target, LU (issue #4). */
 export const LOUDNESS_TOLERANCE_LU = 1;
@@ -117,7 +116,7 @@ export async function transcode(input: TranscodeInput, ctx: StageContext): Promi
   const waveformTap: WaveformTap = { path: path.join(ctx.jobDir, "waveform.pcm"), sampleRate: WAVEFORM_TAP_RATE };
   const tracer = trace.getTracer("podcast-processor");
   const parent = trace.setSpan(context.active(), ctx.span);
-  const ids = PROCESS_GROUPS.flat();
+  const ids = PROCESS_GROUPS.flatMap((g) => g.renditions);
   const spans = new Map<RenditionId, Span>(
     ids.map((id) => [id, tracer.startSpan(SPANS.rendition(id), { attributes: { [ATTR.renditionId]: id } }, parent)]),
   );
@@ -145,7 +144,7 @@ export async function transcode(input: TranscodeInput, ctx: StageContext): Promi
   };
 
   try {
-    await Promise.all(PROCESS_GROUPS.map((g, i) => encodeAndMeasure(g.map(renditionSpec), i === TAP_GROUP)));
+    await Promise.all(PROCESS_GROUPS.map((g) => encodeAndMeasure(g.renditions.map(renditionSpec), g.waveformTap === true)));
     // Only a rendition that misses the target is encoded again, with what was measured as its correction.
     const again = ids.filter((id) => checkLoudness(id, measured.get(id)!, input.plan) !== undefined);
     if (again.length) {
@@ -241,10 +240,11 @@ export function encodeArgs(
     for (const s of forRate) {
       const { limiterCeilingDb: ceiling, extraGainDb } = input.plan.branches[s.id];
       const extra = extraGainDb ? `volume=${extraGainDb}dB:precision=float,` : "";
-      // A limited AAC branch is band-limited at the encoder's own cutoff first, so the limiter works on the
-      // band the encoder keeps: cutting the treble after limiting rings above the limit (on the bench's
-      // hour of peaky speech, AAC 64k's true peak went from -0.1 to -1.6 dBTP, loudness unchanged).
-      const band = ceiling !== undefined && s.codec === "aac" ? bandLimit(aacCutoffHz(s.bitrateKbps * 1000, input.source.channels === 1 ? 1 : 2, s.sampleRate)) : "";
+      // A limited branch is first cut to the band its encoder keeps, so the limiter works on what will be
+      // encoded: the encoder cutting the treble after limiting rings above the limit (on the bench's hour
+      // of peaky speech, AAC 64k's true peak went from -0.1 to -1.6 dBTP, loudness unchanged).
+      const hz = ceiling !== undefined ? encoderBandHz(s, input.source.channels) : undefined;
+      const band = hz ? `${bandLimit(hz)},` : "";
       // level=0: alimiter otherwise "auto-levels" its output up to the limit; latency=1 keeps the branches in sync.
       const limiter =
         ceiling === undefined
@@ -286,19 +286,6 @@ export function encodeArgs(
   }
   if (tap) args.push("-map", "[wave]", "-map_metadata", "-1", "-f", "s16le", "-c:a", "pcm_s16le", tap.path);
   return args;
-}
-
-/**
- * A brick-wall low-pass at `hz`, like the encoder's own cutoff: a linear-phase
- * FIR (firequalizer, 5 ms half-length, FFT convolution) whose delay is taken
- * back out (zero_phase, then the samples before 0 trimmed), so the branch stays
- * aligned with the source. Measured on 10 minutes of speech: 0.6 CPU s against
- * 3.2 s (mostly system time) for ffmpeg 5.1's biquad lowpass. Being a brick
- * wall like the encoder's cut, it also left less for the encoder to ring
- * with: AAC 64k on the bench's hour, -2.2 dBTP against -1.6 with the biquad.
- */
-export function bandLimit(hz: number): string {
-  return `firequalizer=gain='if(lt(f,${hz}),0,-120)':delay=0.005:zero_phase=on:fft2=on,atrim=start=0,asetpts=PTS-STARTPTS,`;
 }
 
 /** The upload's own picture if it has one, else the podcast's artwork; a failed fetch is recorded, never fatal. */

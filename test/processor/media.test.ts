@@ -12,8 +12,7 @@ import path from "node:path";
 import { parseFile } from "music-metadata";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchArtwork } from "../../processor/media/artwork.ts";
-import { aacCutoffHz } from "../../processor/media/encoders.ts";
-import { bandLimit } from "../../processor/stages/transcode.ts";
+import { aacCutoffHz, bandLimit } from "../../processor/media/encoders.ts";
 import { writeId3Comment } from "../../processor/media/id3.ts";
 import { BlockHistogram, measureInParts, measureLoudness, predictLimitedLufs } from "../../processor/media/loudness.ts";
 import { Slots } from "../../processor/media/slots.ts";
@@ -52,7 +51,7 @@ describe("AAC band", () => {
       const click = path.join(dir, `click-${rate}.wav`);
       ffmpeg(["-f", "lavfi", "-i", `aevalsrc='if(eq(n,${rate}),0.9,0)':s=${rate}:d=2`, "-c:a", "pcm_f32le", click]);
       const out = path.join(dir, `click-${rate}.f32`);
-      ffmpeg(["-i", click, "-af", `aformat=sample_fmts=flt,${bandLimit(9_500).slice(0, -1)}`, "-f", "f32le", out]);
+      ffmpeg(["-i", click, "-af", `aformat=sample_fmts=flt,${bandLimit(9_500)}`, "-f", "f32le", out]);
       const samples = new Float32Array(new Uint8Array(readFileSync(out)).buffer);
       let peakAt = 0;
       for (let i = 1; i < samples.length; i++) if (Math.abs(samples[i]!) > Math.abs(samples[peakAt]!)) peakAt = i;
@@ -60,7 +59,7 @@ describe("AAC band", () => {
       expect(samples.length).toBeGreaterThanOrEqual(2 * rate);
     }
     const tone = path.join(dir, "tone-15k.f32");
-    ffmpeg(["-f", "lavfi", "-i", "sine=f=15000:d=1:r=44100", "-af", `aformat=sample_fmts=flt,${bandLimit(9_500).slice(0, -1)}`, "-f", "f32le", tone]);
+    ffmpeg(["-f", "lavfi", "-i", "sine=f=15000:d=1:r=44100", "-af", `aformat=sample_fmts=flt,${bandLimit(9_500)}`, "-f", "f32le", tone]);
     const left = new Float32Array(new Uint8Array(readFileSync(tone)).buffer).slice(4410, -4410);
     expect(Math.max(...left.map(Math.abs))).toBeLessThan(1e-3);
   });
