@@ -55,6 +55,22 @@ export const ATTR = {
   /** `loudness.<rendition>.measured_lufs` as issue #4 names it, in our namespace. */
   renditionLoudness: (renditionId: string) => `audio.loudness.${renditionId}.measured_lufs`,
   renditionTruePeak: (renditionId: string) => `audio.loudness.${renditionId}.true_peak_dbtp`,
+  /** The seed article's attributes (issue #11); set by the stage that knows them. */
+  /** On audio.transcode: how many renditions it made. */
+  formatCount: "audio.transcode.format_count",
+  /** On each rendition span: it landed on the loudness target (true) or carries a warning (false). */
+  renditionNormalized: "audio.rendition.normalized",
+  /** On each rendition span: it needed a second full encode to land on target. */
+  renditionCorrected: "audio.rendition.corrected",
+  /** Why a rendition missed its loudness target after the processor's best effort (published with a warning). */
+  loudnessWarning: "audio.loudness.warning",
+  /** On audio.waveform: R2 key of the waveform JSON. */
+  waveformPath: "audio.waveform.path",
+  /** On audio.distribute: public URLs written behind the CDN, and whether the feed was regenerated. */
+  cdnUrlCount: "audio.distribute.cdn_url_count",
+  feedUpdated: "audio.distribute.feed_updated",
+  /** On audio.pipeline.process: the whole job's wall time, seconds. */
+  totalDurationSeconds: "audio.pipeline.total_duration_seconds",
 } as const;
 
 export const METRICS = {
@@ -64,6 +80,10 @@ export const METRICS = {
   jobsInProgress: "audio.pipeline.jobs_in_progress",
   jobsCompleted: "audio.pipeline.jobs_completed",
   jobsFailed: "audio.pipeline.jobs_failed",
+  /** Queue backlog gauges, read by the edge's scheduled handler (issue #11); attribute messaging.destination.name. */
+  queueBacklogMessages: "audio.queue.backlog.messages",
+  queueBacklogBytes: "audio.queue.backlog.bytes",
+  queueOldestMessageAge: "audio.queue.backlog.oldest_age",
 } as const;
 
 export const SERVICE_NAMES = { edge: "podcast-edge", processor: "podcast-processor" } as const;
