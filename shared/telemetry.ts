@@ -71,6 +71,24 @@ export const ATTR = {
   feedUpdated: "audio.distribute.feed_updated",
   /** On audio.pipeline.process: the whole job's wall time, seconds. */
   totalDurationSeconds: "audio.pipeline.total_duration_seconds",
+  /** Edge metrics' attributes: what became of an abandoned upload, of a hand-off to the processor. */
+  uploadOutcome: "audio.upload.outcome",
+  dispatchOutcome: "audio.dispatch.outcome",
+  /** On `process episode-jobs`: seconds from the job's send to this delivery. */
+  queueWaitSeconds: "audio.queue.wait_seconds",
+  /** On audio.pipeline.process: a redelivered job whose episode was already published. */
+  duplicate: "audio.pipeline.duplicate",
+} as const;
+
+/** OpenTelemetry messaging conventions the queue spans and backlog gauges use. */
+export const MESSAGING = {
+  /** Cloudflare Queues has no registered messaging.system value; this is ours. */
+  system: "cloudflare_queues",
+  systemAttr: "messaging.system",
+  destination: "messaging.destination.name",
+  operationType: "messaging.operation.type",
+  operationName: "messaging.operation.name",
+  messageId: "messaging.message.id",
 } as const;
 
 export const METRICS = {
@@ -84,6 +102,12 @@ export const METRICS = {
   queueBacklogMessages: "audio.queue.backlog.messages",
   queueBacklogBytes: "audio.queue.backlog.bytes",
   queueOldestMessageAge: "audio.queue.backlog.oldest_age",
+  /** The edge's own event metrics (edge/telemetry/metrics.ts). */
+  uploadsCompleted: "audio.uploads.completed",
+  uploadsAbandoned: "audio.uploads.abandoned",
+  dispatchOutcomes: "audio.dispatch.outcomes",
+  /** Seconds from a job's send to its delivery to the consumer. */
+  queueWait: "audio.queue.wait",
 } as const;
 
 export const SERVICE_NAMES = { edge: "podcast-edge", processor: "podcast-processor" } as const;

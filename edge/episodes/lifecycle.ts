@@ -3,8 +3,10 @@ import type { Episode } from "../../shared/episode.ts";
 import type { EpisodeJob } from "../../shared/job.ts";
 import { touch } from "../../shared/episode.ts";
 import { edgeTelemetry } from "../telemetry/config.ts";
-import { uploadAbandonedMetrics, uploadCompletedMetrics } from "../telemetry/metrics.ts";
-import { startQueueSend, uploadRootSpan } from "../telemetry/upload-trace.ts";
+import { emit } from "../telemetry/emit.ts";
+import { uploadAbandonedPoints, uploadCompletedPoints } from "../telemetry/metrics.ts";
+import { ATTR } from "../../shared/telemetry.ts";
+import { startQueueSend, uploadRootSpan } from "./upload-trace.ts";
 import { JOBS_QUEUE } from "../queue/names.ts";
 import { deleteEpisode, readEpisode, writeEpisode } from "./store.ts";
 import type { UploadCompleted, UploadStarted } from "./upload-events.ts";
@@ -79,7 +81,7 @@ export async function uploadCompleted(env: Env, upload: UploadCompleted): Promis
     await env.JOBS.send(job, { contentType: "json" });
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    if (t.exporter) await settle([t.exporter.send([send.span(new Date(), `queue send failed: ${reason}`)])]);
+    await settle([emit(t, { spans: [send.span(new Date(), `queue send failed: ${reason}`)] })]);
     throw new Error(`could not enqueue episode ${upload.episodeId}: ${reason}`);
   }
 
@@ -87,8 +89,7 @@ export async function uploadCompleted(env: Env, upload: UploadCompleted): Promis
   const durationSeconds = Math.max(0, (Date.parse(upload.completedAt) - Date.parse(upload.createdAt)) / 1000);
   await settle([
     // The root ends once the job is handed off, so the send span lies inside it.
-    t.exporter ? t.exporter.send([uploadRootSpan(t, upload, end.toISOString()), send.span(end)]) : Promise.resolve(),
-    uploadCompletedMetrics(t, durationSeconds, {}),
+    emit(t, { spans: [uploadRootSpan(t, upload, end.toISOString()), send.span(end)], metrics: uploadCompletedPoints(durationSeconds, {}) }),
   ]);
 }
 
@@ -106,7 +107,9 @@ export async function uploadAbandoned(env: Env, upload: UploadStarted, reason: A
   // The root span still ends, in error, so the upload's request spans have their parent.
   const t = edgeTelemetry(env);
   await settle([
-    t.exporter ? t.exporter.send([uploadRootSpan(t, upload, now.toISOString(), `upload ${reason}: ${message}`)]) : Promise.resolve(),
-    uploadAbandonedMetrics(t, { "audio.upload.outcome": reason }),
+    emit(t, {
+      spans: [uploadRootSpan(t, upload, now.toISOString(), `upload ${reason}: ${message}`)],
+      metrics: uploadAbandonedPoints({ [ATTR.uploadOutcome]: reason }),
+    }),
   ]);
 }

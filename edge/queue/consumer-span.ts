@@ -6,11 +6,10 @@
  * `msg.retry({delaySeconds})`, which would defeat the backoff.)
  */
 import { SpanKind, type Attributes } from "@opentelemetry/api";
-import { ATTR, SPANS } from "../../shared/telemetry.ts";
+import { ATTR, MESSAGING, SPANS } from "../../shared/telemetry.ts";
 import type { TraceCarrier } from "../../shared/job.ts";
 import type { EdgeTelemetry } from "../telemetry/config.ts";
 import { parseTraceparent, startManualSpan, type ManualSpan } from "../telemetry/fixed-span.ts";
-import { MESSAGING_SYSTEM } from "../telemetry/upload-trace.ts";
 
 export async function withConsumerSpan<T>(
   t: EdgeTelemetry,
@@ -29,7 +28,7 @@ export async function withConsumerSpan<T>(
     traceId: parent?.traceId ?? crypto.randomUUID().replace(/-/g, ""),
     ...(parent ? { parentSpanId: parent.spanId } : {}),
     attributes: {
-      "messaging.system": MESSAGING_SYSTEM,
+      "messaging.system": MESSAGING.system,
       "messaging.destination.name": queue,
       "messaging.operation.type": "process",
       "messaging.operation.name": "process",

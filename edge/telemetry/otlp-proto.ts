@@ -192,7 +192,7 @@ export function encodeTraces(spans: EncodableSpan[]): Uint8Array {
   return req.finish();
 }
 
-/** One histogram observation or counter increment, reported as a delta. */
+/** One histogram observation or counter increment, reported as a delta; or a gauge's reading. */
 export type MetricPoint =
   | {
       kind: "histogram";
@@ -214,6 +214,15 @@ export type MetricPoint =
       attributes: Attributes;
       startNanos: bigint;
       timeNanos: bigint;
+    }
+  | {
+      kind: "gauge";
+      name: string;
+      unit: string;
+      description: string;
+      value: number;
+      attributes: Attributes;
+      timeNanos: bigint;
     };
 
 const DELTA = 1;
@@ -229,6 +238,11 @@ function encodeMetric(m: MetricPoint): ProtoWriter {
     keyValues(dp, 9, m.attributes);
     dp.double(11, m.value).double(12, m.value);
     w.message(9, new ProtoWriter().message(1, dp).uint(2, DELTA));
+  } else if (m.kind === "gauge") {
+    // Gauge (field 5): the value now, no start time or temporality.
+    const dp = new ProtoWriter().fixed64(3, m.timeNanos).double(4, m.value);
+    keyValues(dp, 7, m.attributes);
+    w.message(5, new ProtoWriter().message(1, dp));
   } else {
     const dp = new ProtoWriter().fixed64(2, m.startNanos).fixed64(3, m.timeNanos).double(4, m.value);
     keyValues(dp, 7, m.attributes);

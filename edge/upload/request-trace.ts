@@ -1,13 +1,13 @@
 /**
  * Traces one tus request inside the upload's Durable Object as a child of
- * the upload's `audio.upload` span (edge/telemetry/upload-request-span.ts):
+ * the upload's `audio.upload` span (upload-request-span.ts):
  * what the upload looked like before and after, and how many body bytes
  * arrived. Nothing is read or built when no OTLP endpoint is configured.
  */
 import { trace } from "@opentelemetry/api";
 import type { Env } from "../env.ts";
 import { edgeTelemetry } from "../telemetry/config.ts";
-import { isTracedUploadMethod, uploadRequestSpan } from "../telemetry/upload-request-span.ts";
+import { isTracedUploadMethod, uploadRequestSpan } from "./upload-request-span.ts";
 import type { UploadTrace } from "../episodes/upload-events.ts";
 import { CHECKSUM_ALGORITHMS } from "./checksum.ts";
 import type { RequestScope } from "./context.ts";

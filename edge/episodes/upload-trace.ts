@@ -4,15 +4,12 @@
  * job on the queue, whose context travels in the message body.
  */
 import { SpanKind, type Attributes } from "@opentelemetry/api";
-import { ATTR, SPANS } from "../../shared/telemetry.ts";
+import { ATTR, MESSAGING, SPANS } from "../../shared/telemetry.ts";
 import type { TraceCarrier } from "../../shared/job.ts";
-import type { UploadStarted } from "../episodes/upload-events.ts";
-import type { EdgeTelemetry } from "./config.ts";
-import { fixedSpan, randomSpanId, traceparentOf } from "./fixed-span.ts";
-import type { EncodableSpan } from "./otlp-proto.ts";
-
-/** Cloudflare Queues has no registered messaging.system value; this is ours. */
-export const MESSAGING_SYSTEM = "cloudflare_queues";
+import type { EdgeTelemetry } from "../telemetry/config.ts";
+import { fixedSpan, randomSpanId, traceparentOf } from "../telemetry/fixed-span.ts";
+import type { EncodableSpan } from "../telemetry/otlp-proto.ts";
+import type { UploadStarted } from "./upload-events.ts";
 
 export function uploadAttributes(upload: UploadStarted): Attributes {
   return {
@@ -63,10 +60,10 @@ export function startQueueSend(t: EdgeTelemetry, upload: UploadStarted, queue: s
         start,
         end,
         attributes: {
-          "messaging.system": MESSAGING_SYSTEM,
-          "messaging.destination.name": queue,
-          "messaging.operation.type": "send",
-          "messaging.operation.name": "send",
+          [MESSAGING.systemAttr]: MESSAGING.system,
+          [MESSAGING.destination]: queue,
+          [MESSAGING.operationType]: "send",
+          [MESSAGING.operationName]: "send",
           [ATTR.episodeId]: upload.episodeId,
           [ATTR.podcastId]: upload.podcastId,
         },

@@ -9,9 +9,9 @@
 import { SpanKind, type Attributes, type SpanContext } from "@opentelemetry/api";
 import { ATTR, SPANS } from "../../shared/telemetry.ts";
 import type { UploadTrace } from "../episodes/upload-events.ts";
-import type { EdgeTelemetry } from "./config.ts";
-import { fixedSpan, randomSpanId } from "./fixed-span.ts";
-import type { EncodableSpan } from "./otlp-proto.ts";
+import type { EdgeTelemetry } from "../telemetry/config.ts";
+import { fixedSpan, randomSpanId } from "../telemetry/fixed-span.ts";
+import type { EncodableSpan } from "../telemetry/otlp-proto.ts";
 
 const NAMES: Record<string, string> = {
   POST: SPANS.uploadCreate,
