@@ -6,6 +6,8 @@ import type { EpisodeJob } from "../shared/job.ts";
 export interface Env {
   MEDIA: R2Bucket;
   JOBS: Queue<EpisodeJob>;
+  /** Producer binding of episode-jobs-dlq: only read, for its backlog (edge/scheduled/queue-backlog.ts). */
+  JOBS_DLQ: Queue<unknown>;
   UPLOADS: DurableObjectNamespace<EpisodeUpload>;
   PROCESSOR: DurableObjectNamespace<ProcessorContainer>;
 
@@ -19,6 +21,11 @@ export interface Env {
   /** Base of the exponential retry delay of a failed hand-off, seconds (default 30). */
   DISPATCH_RETRY_BASE_SECONDS?: string;
   OTEL_SERVICE_NAME?: string;
+  /** Honeycomb links in the status API (edge/episodes/honeycomb-links.ts); without team and environment, none. */
+  HONEYCOMB_TEAM?: string;
+  HONEYCOMB_ENVIRONMENT?: string;
+  HONEYCOMB_DATASET?: string;
+  HONEYCOMB_UI_URL?: string;
 
   /** Secrets. */
   ADMIN_TOKEN?: string;

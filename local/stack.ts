@@ -36,6 +36,11 @@ export interface StackOptions {
   /** Extra Worker vars (e.g. a short UPLOAD_EXPIRY_SECONDS in tests). */
   edgeVars?: Record<string, string>;
   processorEnv?: Record<string, string>;
+  /**
+   * How often to fire the Worker's Cron Trigger (GET /__scheduled), as production's
+   * `* * * * *` does: default SCHEDULE_INTERVAL_MS or 60000; 0 = never (tests call it themselves).
+   */
+  scheduleIntervalMs?: number;
   /** Where the children's output goes; default: collected, printed on failure. */
   log?: (service: "edge" | "processor", line: string) => void;
 }
@@ -143,6 +148,8 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
       "--inspector-port", String(inspectorPort),
       "--persist-to", path.join(opts.dataDir, "wrangler"),
       "--show-interactive-dev-session=false",
+      // wrangler dev never fires crons itself: /__scheduled runs the scheduled handler.
+      "--test-scheduled",
       "--log-level", "info",
       ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     ],
@@ -189,6 +196,17 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
     throw err;
   }
 
+  const intervalMs = opts.scheduleIntervalMs ?? Number(process.env.SCHEDULE_INTERVAL_MS ?? 60_000);
+  const scheduler =
+    intervalMs > 0
+      ? setInterval(() => {
+          fetch(`${edgeUrl}/__scheduled?cron=*+*+*+*+*`)
+            .then((res) => res.body?.cancel())
+            .catch((err) => log("edge", `scheduled run failed: ${err instanceof Error ? err.message : err}`));
+        }, intervalMs)
+      : undefined;
+  scheduler?.unref();
+
   return {
     edgeUrl,
     processorUrl,
@@ -198,6 +216,9 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
     logs,
     startProcessor,
     stopProcessor: () => stopChild(processor),
-    stop: () => Promise.all([stopChild(processor), stopChild(edge)]).then(() => undefined),
+    stop: () => {
+      clearInterval(scheduler);
+      return Promise.all([stopChild(processor), stopChild(edge)]).then(() => undefined);
+    },
   };
 }
