@@ -7,6 +7,7 @@ import type { Env } from "../env.ts";
 import { bearerToken, podcastForToken, secretsEqual } from "../podcasts/auth.ts";
 import { readEpisode } from "./store.ts";
 import { episodeStatus } from "./status.ts";
+import { honeycombLinks } from "./honeycomb-links.ts";
 import { uploadProgress } from "./upload-progress.ts";
 
 export const episodeRoutes = new Hono<{ Bindings: Env }>();
@@ -31,5 +32,5 @@ episodeRoutes.get("/:episodeId", async (c) => {
 
   const progress = episode.state === "uploading" ? await uploadProgress(c.env, episode) : undefined;
   c.header("Cache-Control", "no-store");
-  return c.json(episodeStatus(episode, progress));
+  return c.json(episodeStatus(episode, progress, honeycombLinks(c.env, episode)));
 });

@@ -1,6 +1,7 @@
 /** What `GET /episodes/:id` shows: the record minus internals, renditions only once published. */
 import type { Episode, EpisodeFailure } from "../../shared/episode.ts";
 import type { StageName } from "../../shared/telemetry.ts";
+import type { HoneycombLinks } from "./honeycomb-links.ts";
 
 export interface UploadProgress {
   bytesReceived: number;
@@ -16,6 +17,8 @@ export interface EpisodeStatus {
   stage?: StageName;
   failure?: EpisodeFailure;
   traceId: string;
+  /** The trace and the episode's spans in Honeycomb, when the Worker knows its team and environment. */
+  links?: HoneycombLinks;
   attempts: number;
   lastRetry?: Episode["lastRetry"];
   filename: string;
@@ -29,7 +32,7 @@ export interface EpisodeStatus {
   renditions?: { id: string; url: string; mimeType: string; bytes: number; bitrateKbps: number }[];
 }
 
-export function episodeStatus(e: Episode, upload?: UploadProgress): EpisodeStatus {
+export function episodeStatus(e: Episode, upload?: UploadProgress, links?: HoneycombLinks): EpisodeStatus {
   const published = e.state === "published";
   return {
     episodeId: e.episodeId,
@@ -39,6 +42,7 @@ export function episodeStatus(e: Episode, upload?: UploadProgress): EpisodeStatu
     ...(e.state === "processing" && e.stage ? { stage: e.stage } : {}),
     ...(e.state === "failed" && e.failure ? { failure: e.failure } : {}),
     traceId: e.traceId,
+    ...(links ? { links } : {}),
     attempts: e.attempts,
     ...(e.lastRetry && !published ? { lastRetry: e.lastRetry } : {}),
     filename: e.filename,

@@ -26,6 +26,7 @@ let episodeId: string;
 let traceId: string;
 let uploadStartedAt: number;
 let uploadDoneAt: number;
+let status: { traceId: string; links?: unknown };
 
 beforeAll(async () => {
   [receiver, processor, wav] = await Promise.all([startOtlpReceiver(), startFakeProcessor(), toneWav(2)]);
@@ -49,7 +50,8 @@ beforeAll(async () => {
   }));
   uploadDoneAt = Date.now();
   const res = await fetch(`${stack.edgeUrl}/episodes/${episodeId}`, { headers: { Authorization: `Bearer ${podcast.uploadToken}` } });
-  traceId = ((await res.json()) as { traceId: string }).traceId;
+  status = (await res.json()) as { traceId: string; links?: unknown };
+  traceId = status.traceId;
 });
 
 afterAll(async () => {
@@ -220,6 +222,11 @@ describe("export", () => {
 });
 
 describe("telemetry settings", () => {
+  it("gives the status API's trace id alone when no Honeycomb team and environment are configured", () => {
+    expect(status.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(status.links).toBeUndefined();
+  });
+
   it("parses OTEL_EXPORTER_OTLP_HEADERS as comma-separated, URL-encoded key=value pairs", () => {
     expect(parseOtlpHeaders("x-honeycomb-team=abc%3D%3D, X-Honeycomb-Dataset = my%20data ,broken,=novalue")).toEqual({
       "x-honeycomb-team": "abc==",
