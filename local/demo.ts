@@ -55,7 +55,10 @@ await mkdir(logDir, { recursive: true });
 const say = (line: string) => console.log(`demo: ${line}`);
 
 // No collector configured: receive the OTLP here so the trace can be shown.
-const localTraces: OtlpReceiver | undefined = process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? undefined : await startOtlpReceiver();
+// Kept under the data folder, so `bin/trace <episodeId>` prints any episode's trace later.
+const localTraces: OtlpReceiver | undefined = process.env.OTEL_EXPORTER_OTLP_ENDPOINT
+  ? undefined
+  : await startOtlpReceiver({ persistDir: path.join(dataDir, "otlp") });
 say(`starting the local stack (state in ${dataDir}, logs in ${logDir})`);
 const stack = await startLocalStack({
   dataDir,
@@ -202,4 +205,5 @@ async function printTrace(receiver: OtlpReceiver, traceId: string): Promise<void
     // print what arrived
   }
   console.log(`Trace ${traceId} (set OTEL_EXPORTER_OTLP_ENDPOINT to send it to Honeycomb instead):\n${renderTraceTree(receiver.spans(), traceId)}\n`);
+  console.log(`Any episode's trace, later: bin/trace <episodeId>\n`);
 }

@@ -6,9 +6,11 @@
  * exposes what arrived as plain objects. Raw bodies and headers are kept so
  * tests can check that no secret left the service.
  */
+import { appendFileSync, mkdirSync, readFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 
 const require = createRequire(import.meta.url);
 // Decoding only: the proto Root of the OTLP definitions, loaded from the package's .proto files.
@@ -226,7 +228,36 @@ function decode(path: keyof typeof TYPES, contentType: string, body: Buffer): Ob
   return type.toObject(type.decode(body), { longs: String, enums: Number, defaults: false, arrays: true });
 }
 
-export async function startOtlpReceiver(opts: { port?: number } = {}): Promise<OtlpReceiver> {
+/** Received traces, kept so `bin/trace` can print an episode's trace after the fact: length-prefixed OTLP protobuf bodies. */
+const TRACES_FILE = "traces.otlp";
+
+function persist(dir: string, body: Buffer): void {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(body.length);
+  appendFileSync(join(dir, TRACES_FILE), Buffer.concat([length, body]));
+}
+
+/** Every span a receiver started with `persistDir` has received, in arrival order (none if it never ran there). */
+export function readPersistedSpans(dir: string): ReceivedSpan[] {
+  let data: Buffer;
+  try {
+    data = readFileSync(join(dir, TRACES_FILE));
+  } catch {
+    return [];
+  }
+  const spans: ReceivedSpan[] = [];
+  // A body cut short by a crash mid-write ends the read; everything before it is whole.
+  for (let at = 0; at + 4 <= data.length; ) {
+    const length = data.readUInt32BE(at);
+    if (at + 4 + length > data.length) break;
+    spans.push(...spansOf(decode("/v1/traces", "application/x-protobuf", data.subarray(at + 4, at + 4 + length))));
+    at += 4 + length;
+  }
+  return spans;
+}
+
+export async function startOtlpReceiver(opts: { port?: number; persistDir?: string } = {}): Promise<OtlpReceiver> {
+  if (opts.persistDir) mkdirSync(opts.persistDir, { recursive: true });
   const waiters = new Set<() => void>();
   const spans: ReceivedSpan[] = [];
   const metrics: ReceivedMetric[] = [];
@@ -287,8 +318,11 @@ export async function startOtlpReceiver(opts: { port?: number } = {}): Promise<O
       }
       try {
         const decoded = decode(path as keyof typeof TYPES, contentType, body);
-        if (path === "/v1/traces") spans.push(...spansOf(decoded));
-        else metrics.push(...metricsOf(decoded));
+        if (path === "/v1/traces") {
+          spans.push(...spansOf(decoded));
+          // Protobuf as received (JSON bodies are re-read by nothing here: both services send protobuf).
+          if (opts.persistDir && !contentType.startsWith("application/json")) persist(opts.persistDir, body);
+        } else metrics.push(...metricsOf(decoded));
       } catch (err) {
         res.writeHead(400, { "content-type": "text/plain" }).end(`cannot decode: ${(err as Error).message}`);
         return;

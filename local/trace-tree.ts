@@ -2,6 +2,7 @@
  * A trace as an operator reads it in Honeycomb's waterfall, printed as text:
  * each span under its parent, with its service, offset and duration.
  */
+import { ATTR, SPANS } from "../shared/telemetry.ts";
 import type { ReceivedSpan } from "./otlp-receiver.ts";
 
 export function renderTraceTree(all: ReceivedSpan[], traceId: string): string {
@@ -28,4 +29,29 @@ export function renderTraceTree(all: ReceivedSpan[], traceId: string): string {
   };
   walk(undefined, 0);
   return lines.join("\n");
+}
+
+/**
+ * The traces that concern an episode: its own trace (rooted at audio.upload,
+ * the upload through the last stage) and the short per-request traces of its
+ * tus requests, found, as in Honeycomb, by the audio.episode.id attribute.
+ */
+export function episodeTraces(all: ReceivedSpan[], episodeId: string): { episode?: string; requests: string[] } {
+  const tagged = all.filter((s) => s.attributes[ATTR.episodeId] === episodeId);
+  const episode = tagged.find((s) => s.name === SPANS.upload)?.traceId ?? tagged.find((s) => s.name === SPANS.pipeline)?.traceId;
+  const requests = [...new Set(tagged.map((s) => s.traceId))].filter((id) => id !== episode);
+  return { ...(episode ? { episode } : {}), requests };
+}
+
+/** What `bin/trace <episodeId>` prints. */
+export function renderEpisodeTraces(all: ReceivedSpan[], episodeId: string, opts: { requests?: boolean } = {}): string {
+  const { episode, requests } = episodeTraces(all, episodeId);
+  if (!episode && requests.length === 0) return `(no spans received for episode ${episodeId})`;
+  const parts: string[] = [];
+  parts.push(episode ? `Episode ${episodeId}, trace ${episode}:\n${renderTraceTree(all, episode)}` : `Episode ${episodeId}: its trace's root (${SPANS.upload}) has not been received yet.`);
+  if (requests.length > 0) {
+    if (opts.requests) for (const id of requests) parts.push(`Request trace ${id}:\n${renderTraceTree(all, id)}`);
+    else parts.push(`(${requests.length} more traces of its tus requests: --requests prints them)`);
+  }
+  return parts.join("\n\n");
 }
