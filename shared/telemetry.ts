@@ -76,8 +76,6 @@ export const ATTR = {
   dispatchOutcome: "audio.dispatch.outcome",
   /** On `process episode-jobs`: seconds from the job's send to this delivery. */
   queueWaitSeconds: "audio.queue.wait_seconds",
-  /** On audio.pipeline.process: a redelivered job whose episode was already published. */
-  duplicate: "audio.pipeline.duplicate",
 } as const;
 
 /** OpenTelemetry messaging conventions the queue spans and backlog gauges use. */
