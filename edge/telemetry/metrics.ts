@@ -10,14 +10,6 @@ import type { EdgeTelemetry } from "./config.ts";
 import { encodeMetrics, type MetricPoint } from "./otlp-proto.ts";
 import { postOtlp } from "./otlp-protobuf-exporter.ts";
 
-/** The edge's event metrics, by their shared names (kept under this name for the queue code that imports it). */
-export const EDGE_METRICS = {
-  uploadsCompleted: METRICS.uploadsCompleted,
-  uploadsAbandoned: METRICS.uploadsAbandoned,
-  dispatchOutcomes: METRICS.dispatchOutcomes,
-  queueWait: METRICS.queueWait,
-} as const;
-
 /** Seconds: a job picked up at once, up to one that waited out every retry's backoff. */
 const QUEUE_WAIT_BOUNDS = [0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600] as const;
 

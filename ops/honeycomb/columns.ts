@@ -12,6 +12,8 @@ export interface References {
   columns: Map<Dataset, Map<string, Set<string>>>;
   /** Span names a filter on `name` compares with, per dataset. */
   spanNames: Map<Dataset, Map<string, Set<string>>>;
+  /** Other string values filters compare a column with ("dataset column" -> values): outcomes, queue names. */
+  values: Map<Dataset, Map<string, Set<string>>>;
 }
 
 /** `$column.name` references in a Honeycomb expression. */
@@ -39,6 +41,10 @@ function fromQuery(refs: References, dataset: Dataset, spec: QuerySpec, by: stri
     column(f.column);
     if (f.column === SPAN_FIELDS.name && f.value !== undefined) {
       for (const v of Array.isArray(f.value) ? f.value : [f.value]) add(refs.spanNames, dataset, String(v), by);
+    } else if (f.op === "=" || f.op === "in") {
+      for (const v of Array.isArray(f.value) ? f.value : [f.value]) {
+        if (typeof v === "string") add(refs.values, dataset, `${f.column}=${v}`, by);
+      }
     }
   }
   spec.breakdowns?.forEach(column);
@@ -47,7 +53,7 @@ function fromQuery(refs: References, dataset: Dataset, spec: QuerySpec, by: stri
 }
 
 export function references(): References {
-  const refs: References = { columns: new Map(), spanNames: new Map() };
+  const refs: References = { columns: new Map(), spanNames: new Map(), values: new Map() };
   const derivedIn = (d: Dataset) => new Set(DERIVED_COLUMNS.filter((c) => c.dataset === d).map((c) => c.alias));
   for (const d of DERIVED_COLUMNS) {
     for (const c of expressionColumns(d.expression)) add(refs.columns, d.dataset, c, `derived column ${d.alias}`);

@@ -91,21 +91,26 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-/** What each Honeycomb dataset would hold after this run: its columns and span names. */
-function emitted(): Map<Dataset, { columns: Set<string>; spanNames: Set<string> }> {
-  const out = new Map<Dataset, { columns: Set<string>; spanNames: Set<string> }>();
+/** A column's string values as "column=value". */
+const valuesOf = (attrs: Record<string, unknown>[]) =>
+  new Set(attrs.flatMap((a) => Object.entries(a).filter(([, v]) => typeof v === "string").map(([k, v]) => `${k}=${v}`)));
+
+/** What each Honeycomb dataset would hold after this run: its columns, span names and string values. */
+function emitted(): Map<Dataset, { columns: Set<string>; spanNames: Set<string>; values: Set<string> }> {
+  const out = new Map<Dataset, { columns: Set<string>; spanNames: Set<string>; values: Set<string> }>();
   for (const [dataset, service] of [["edge", SERVICE_NAMES.edge], ["processor", SERVICE_NAMES.processor]] as const) {
     const spans = receiver.spans().filter((s) => s.serviceName === service);
     const columns = new Set<string>([...spans.flatMap((s) => Object.keys(s.attributes)), ...spans.flatMap((s) => Object.keys(s.resource))]);
     // Honeycomb's own span columns: every span has a name, a duration and a trace id; `error` exists once a span ended in error.
     if (spans.length > 0) [SPAN_FIELDS.name, SPAN_FIELDS.durationMs, SPAN_FIELDS.traceId].forEach((c) => columns.add(c));
     if (spans.some((s) => s.status.code === 2)) columns.add(SPAN_FIELDS.error);
-    out.set(dataset, { columns, spanNames: new Set(spans.map((s) => s.name)) });
+    out.set(dataset, { columns, spanNames: new Set(spans.map((s) => s.name)), values: valuesOf(spans.map((s) => s.attributes)) });
   }
   const metrics = receiver.metrics();
   out.set("metrics", {
     columns: new Set([SPAN_FIELDS.serviceName, ...metrics.map((m) => m.name), ...metrics.flatMap((m) => m.points.flatMap((p) => Object.keys(p.attributes)))]),
     spanNames: new Set(),
+    values: valuesOf(metrics.flatMap((m) => m.points.map((p) => p.attributes))),
   });
   return out;
 }
@@ -130,6 +135,12 @@ describe("the Honeycomb definitions against what the services export", () => {
   it("filter on span names the services really give their spans", () => {
     const have = emitted();
     const unknown = [...references().spanNames].flatMap(([dataset, names]) => [...names.keys()].filter((n) => !have.get(dataset)!.spanNames.has(n)).map((n) => `${dataset}: ${n}`));
+    expect(unknown).toEqual([]);
+  });
+
+  it("compare columns only with values the services really set (outcomes, queue names)", () => {
+    const have = emitted();
+    const unknown = [...references().values].flatMap(([dataset, values]) => [...values.keys()].filter((v) => !have.get(dataset)!.values.has(v)).map((v) => `${dataset}: ${v}`));
     expect(unknown).toEqual([]);
   });
 });
