@@ -10,6 +10,7 @@ import { BOARD_QUERIES, BURN_ALERTS, DERIVED_COLUMNS, SLO, TRIGGERS, type Trigge
 import { TERRAFORM_FILE, definitionErrors } from "../../ops/honeycomb/generate.ts";
 import { buildTerraform, renderTerraform } from "../../ops/honeycomb/terraform.ts";
 import { querySpecErrors, sloErrors, triggerErrors } from "../../ops/honeycomb/validate.ts";
+import { REQUIRED, RESOURCE_SCHEMAS, unknownArguments } from "../../ops/honeycomb/provider-schema.ts";
 
 const trigger = (key: string) => TRIGGERS.find((t) => t.key === key)!;
 const mutate = (t: Trigger, change: Partial<Trigger>): Trigger => ({ ...t, ...change, spec: { ...t.spec, ...(change.spec ?? {}) } });
@@ -99,6 +100,27 @@ describe("the provider's rules, as validate.ts applies them", () => {
 describe("main.tf.json", () => {
   it("is exactly what the definitions generate (run `npm run ops:honeycomb` after editing them)", async () => {
     expect(await readFile(TERRAFORM_FILE, "utf8")).toBe(renderTerraform());
+  });
+
+  it("uses only arguments and blocks the provider documents for each resource, and every required one", () => {
+    const tf = buildTerraform() as { resource: Record<string, Record<string, Record<string, unknown>>> };
+    const problems: string[] = [];
+    for (const [type, byName] of Object.entries(tf.resource)) {
+      const schema = RESOURCE_SCHEMAS[type];
+      if (!schema) {
+        problems.push(`${type}: not a resource this file knows`);
+        continue;
+      }
+      for (const [name, body] of Object.entries(byName)) {
+        problems.push(...unknownArguments(schema, body).map((p) => `${type}.${name}: unknown argument ${p}`));
+        problems.push(...REQUIRED[type]!.filter((r) => !(r in body)).map((r) => `${type}.${name}: missing ${r}`));
+      }
+    }
+    expect(problems).toEqual([]);
+    // The check itself notices a misspelt argument deep in a block.
+    expect(unknownArguments(RESOURCE_SCHEMAS.honeycombio_flexible_board!, { panel: [{ query_panel: [{ visualization_settings: [{ chart: [{ chart_typ: "line" }] }] }] }] })).toEqual([
+      "panel.query_panel.visualization_settings.chart.chart_typ",
+    ]);
   });
 
   it("wires every panel, trigger and alert to resources it defines, and keeps literal text free of Terraform interpolation", () => {
