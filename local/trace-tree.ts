@@ -34,7 +34,7 @@ export function renderTraceTree(all: ReceivedSpan[], traceId: string): string {
 /**
  * The traces that concern an episode: its own trace (rooted at audio.upload,
  * the upload through the last stage) and the short per-request traces of its
- * tus requests, found, as in Honeycomb, by the audio.episode.id attribute.
+ * tus requests and status reads), found as in Honeycomb by audio.episode.id.
  */
 export function episodeTraces(all: ReceivedSpan[], episodeId: string): { episode?: string; requests: string[] } {
   const tagged = all.filter((s) => s.attributes[ATTR.episodeId] === episodeId);
@@ -51,7 +51,7 @@ export function renderEpisodeTraces(all: ReceivedSpan[], episodeId: string, opts
   parts.push(episode ? `Episode ${episodeId}, trace ${episode}:\n${renderTraceTree(all, episode)}` : `Episode ${episodeId}: its trace's root (${SPANS.upload}) has not been received yet.`);
   if (requests.length > 0) {
     if (opts.requests) for (const id of requests) parts.push(`Request trace ${id}:\n${renderTraceTree(all, id)}`);
-    else parts.push(`(${requests.length} more traces of its tus requests: --requests prints them)`);
+    else parts.push(`(${requests.length} more traces of requests about it (tus, status): --requests prints them)`);
   }
   return parts.join("\n\n");
 }

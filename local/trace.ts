@@ -15,7 +15,7 @@ Prints the episode's trace (audio.upload -> queue -> the processor's stages)
 from the spans bin/demo's local OTLP receiver stored in <data>/otlp/.
 
   --data DIR      local state folder (default: .data)
-  --requests      also print the short traces of each tus request
+  --requests      also print the short traces of each request about it (tus, status)
   -h, --help      this text`;
 
 const { values: args, positionals } = parseArgs({
