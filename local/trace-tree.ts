@@ -33,8 +33,8 @@ export function renderTraceTree(all: ReceivedSpan[], traceId: string): string {
 
 /**
  * The traces that concern an episode: its own trace (rooted at audio.upload,
- * the upload through the last stage) and the short per-request traces of its
- * tus requests and status reads), found as in Honeycomb by audio.episode.id.
+ * the upload through the last stage) and the short traces of each request
+ * about it (tus requests, status reads), found as in Honeycomb by audio.episode.id.
  */
 export function episodeTraces(all: ReceivedSpan[], episodeId: string): { episode?: string; requests: string[] } {
   const tagged = all.filter((s) => s.attributes[ATTR.episodeId] === episodeId);
