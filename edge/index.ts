@@ -4,7 +4,7 @@ import { app } from "./app.ts";
 import { consumeBatch } from "./queue/consumer.ts";
 import { runScheduled } from "./scheduled/index.ts";
 import { traceConfig } from "./telemetry/config.ts";
-import { describeRequestSpan } from "./telemetry/request-span.ts";
+import { describeRequestSpan } from "./episodes/request-span.ts";
 import { EpisodeUpload as UninstrumentedEpisodeUpload } from "./upload/episode-upload.ts";
 
 // The container class is not wrapped: @cloudflare/containers drives it through its own alarms and RPC.
