@@ -109,14 +109,15 @@ export function buildTerraform(): Record<string, unknown> {
     [SLO.key]: {
       name: SLO.name,
       description: SLO.description,
-      datasets: [dataset(SLO.dataset)],
+      // The documented single-dataset form: the SLI is a derived column of that same dataset.
+      dataset: dataset(SLO.dataset),
       sli: `\${honeycombio_derived_column.${DERIVED_COLUMNS.find((d) => d.alias === SLO.sli)!.key}.alias}`,
       target_percentage: SLO.targetPercentage,
       time_period: SLO.timePeriodDays,
     },
   };
   const burnAlerts = Object.fromEntries(
-    BURN_ALERTS.map(({ key, ...a }) => [key, { ...a, slo_id: `\${honeycombio_slo.${SLO.key}.id}`, recipient }]),
+    BURN_ALERTS.map(({ key, ...a }) => [key, { ...a, dataset: dataset(SLO.dataset), slo_id: `\${honeycombio_slo.${SLO.key}.id}`, recipient }]),
   );
 
   return {
