@@ -36,6 +36,8 @@ export interface StackOptions {
   /** Extra Worker vars (e.g. a short UPLOAD_EXPIRY_SECONDS in tests). */
   edgeVars?: Record<string, string>;
   processorEnv?: Record<string, string>;
+  /** How often the stack calls the Worker's scheduled handler (ms); default 60000, 0 = never (tests call it by hand). */
+  scheduleIntervalMs?: number;
   /** Where the children's output goes; default: collected, printed on failure. */
   log?: (service: "edge" | "processor", line: string) => void;
 }
@@ -144,6 +146,8 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
       "--persist-to", path.join(opts.dataDir, "wrangler"),
       "--show-interactive-dev-session=false",
       "--log-level", "info",
+      // Cron Triggers do not fire under wrangler dev: /__scheduled runs the handler, called below on the cron's schedule.
+      "--test-scheduled",
       ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     ],
     {
@@ -189,6 +193,14 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
     throw err;
   }
 
+  const interval = opts.scheduleIntervalMs ?? 60_000;
+  const scheduler = interval > 0
+    ? setInterval(() => {
+        fetch(`${edgeUrl}/__scheduled?cron=*+*+*+*+*`).then((r) => r.body?.cancel(), (err) => log("edge", `scheduled tick failed: ${String(err)}`));
+      }, interval)
+    : undefined;
+  scheduler?.unref();
+
   return {
     edgeUrl,
     processorUrl,
@@ -198,6 +210,9 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
     logs,
     startProcessor,
     stopProcessor: () => stopChild(processor),
-    stop: () => Promise.all([stopChild(processor), stopChild(edge)]).then(() => undefined),
+    stop: () => {
+      clearInterval(scheduler);
+      return Promise.all([stopChild(processor), stopChild(edge)]).then(() => undefined);
+    },
   };
 }
