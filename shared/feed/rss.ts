@@ -44,7 +44,7 @@ export function renderFeed(input: FeedInput): string {
   // No website, no <link>: the feed URL is not one (PSP-1, Apple), and the API says so when a show lacks it.
   const link = podcast.link;
   const now = input.now ?? new Date();
-  const episodes = newestFirst(input.episodes.filter((e) => Date.parse(e.publishedAt) <= now.getTime()));
+  const episodes = newestFirst(input.episodes.filter((e) => !(Date.parse(e.publishedAt) > now.getTime())));
   const newest = episodes[0];
 
   const channel: XmlElement = {
