@@ -1,21 +1,9 @@
-/**
- * A show's episodes, findable again: one empty marker per episode under the
- * show, named so that R2's lexicographic listing gives newest first
- * (inverted creation time, then the id). Written when the upload starts.
- */
+/** Writing, removing and listing a show's episode markers (shared/episode-index.ts). */
 import type { Env } from "../env.ts";
 import type { Episode } from "../../shared/episode.ts";
-import { assertId } from "../../shared/storage-keys.ts";
+import { episodeIndex } from "../../shared/episode-index.ts";
 import { readEpisode } from "./store.ts";
 import { episodeView, type EpisodeView } from "./episode-view.ts";
-
-const LATEST = 9_999_999_999_999;
-
-export const episodeIndex = {
-  prefix: (podcastId: string) => `state/podcasts/${assertId("podcast", podcastId)}/episodes/`,
-  key: (podcastId: string, createdAt: string, episodeId: string) =>
-    `${episodeIndex.prefix(podcastId)}${String(LATEST - Date.parse(createdAt)).padStart(13, "0")}_${assertId("episode", episodeId)}`,
-};
 
 export async function indexEpisode(bucket: R2Bucket, e: Pick<Episode, "podcastId" | "createdAt" | "episodeId">): Promise<void> {
   await bucket.put(episodeIndex.key(e.podcastId, e.createdAt, e.episodeId), "");

@@ -56,7 +56,11 @@ export function validatePodcastFields(body: unknown, mode: "create" | "patch"): 
     if (mode === "patch" && Object.prototype.hasOwnProperty.call(b, k) && empty) fail(name, "is required and cannot be cleared");
   }
   const text = (k: string, max: number, unit: "characters" | "bytes" = "characters") => {
-    if (!has(k) || b[k] === null) return;
+    if (!has(k)) return;
+    if (b[k] === null) {
+      out[k] = undefined; // required fields never get here: refused above
+      return;
+    }
     const v = b[k];
     if (typeof v !== "string") fail(k, "must be a string");
     const s = (v as string).trim();

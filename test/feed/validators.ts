@@ -37,8 +37,15 @@ export async function checkFeed(xml: string, opts: { episodes?: number } = {}): 
   const partytime = parseFeed(xml);
   if (!partytime) throw new Error(`podcast-partytime could not parse the feed:\n${xml}`);
   const rssParser = await new Parser().parseString(xml);
-  const pfp = podcastFeedParser.getPodcastFromFeed(xml);
-  const podverse = podverseParser.getPodcastFromFeed(xml);
+  // Both podcast-feed-parsers assume at least one <item> (they call channel.item.forEach): a show's feed
+  // before its first episode is valid RSS, so there they read the channel of the same feed with one item added.
+  const readable = partytime.items.length > 0 ? xml : xml.replace("</channel>", "<item><title>probe</title><guid>probe</guid></item></channel>");
+  const pfp = podcastFeedParser.getPodcastFromFeed(readable);
+  const podverse = podverseParser.getPodcastFromFeed(readable);
+  if (partytime.items.length === 0) {
+    pfp.episodes = [];
+    podverse.episodes = [];
+  }
 
   // Every parser sees the same episodes.
   const counts = { partytime: partytime.items.length, rssParser: rssParser.items.length, podcastFeedParser: pfp.episodes.length, podverse: podverse.episodes.length };
