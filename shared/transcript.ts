@@ -53,7 +53,8 @@ export function validateTranscript(text: string, format: TranscriptFormat): { cu
       while (i < lines.length && lines[i]!.trim() !== "") i++;
       continue;
     }
-    if (!lines[i]!.includes("-->")) {
+    // A line before the timing is the cue's identifier (VTT, optional) or number (SRT, required).
+    if (!lines[i]!.includes("-->") && (lines[i + 1] ?? "").includes("-->")) {
       if (format === "srt" && !/^\d+$/.test(lines[i]!.trim())) fail(i + 1, "expected a cue number");
       i++;
     }
