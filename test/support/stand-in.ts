@@ -29,6 +29,8 @@ export interface StandIn {
   mp3?: Uint8Array;
   createdAt?: string;
   publishedAt?: string;
+  /** Default 3 s (the stand-in bytes are not audio). */
+  durationSeconds?: number;
   /** Also write the feed (as distribute does). Default true. */
   writeFeed?: boolean;
 }
@@ -44,14 +46,14 @@ export async function publishStandIn(stack: Pick<LocalStack, "s3Endpoint" | "edg
   await putObject(s3, keys.source(podcastId, episodeId), mp3, "audio/mpeg");
   const rendition: PublishedRendition = {
     id: "mp3_128k", key: keys.media(podcastId, episodeId, spec.file), url: url(spec.file), mimeType: spec.mimeType,
-    bytes: mp3.length, bitrateKbps: 128, sampleRate: 44100, durationSeconds: 3,
+    bytes: mp3.length, bitrateKbps: 128, sampleRate: 44100, durationSeconds: opts.durationSeconds ?? 3,
   };
   const now = new Date().toISOString();
   const record: Episode = {
     episodeId, podcastId, title: opts.title ?? "A stand-in episode", description: opts.description ?? "Published without the processor.",
     filename: "stand-in.mp3", size: mp3.length, sourceKey: keys.source(podcastId, episodeId), state: "published",
     traceId: "0".repeat(32), attempts: 1, createdAt: opts.createdAt ?? now, updatedAt: now, uploadedAt: now,
-    publishedAt: opts.publishedAt ?? now, durationSeconds: 3, renditions: [rendition],
+    publishedAt: opts.publishedAt ?? now, durationSeconds: opts.durationSeconds ?? 3, renditions: [rendition],
     ...(opts.details ? { details: opts.details } : {}),
   };
   await putObject(s3, keys.episode(episodeId), JSON.stringify(record), "application/json");
