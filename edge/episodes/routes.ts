@@ -144,8 +144,8 @@ episodeRoutes.put("/:episodeId/transcript", async (c) => {
   const rawLanguage = c.req.query("language");
   const language = rawLanguage === undefined ? podcast?.language : canonicalLanguage(rawLanguage);
   if (!language) return c.json({ error: `language must be ${LANGUAGE_RULE}` }, 400);
-  const bytes = new Uint8Array(await c.req.arrayBuffer());
-  if (bytes.length > MAX_TRANSCRIPT_BYTES) return c.json({ error: `transcript must be at most ${MAX_TRANSCRIPT_BYTES} bytes` }, 413);
+  const bytes = await readAtMost(c.req.raw.body, MAX_TRANSCRIPT_BYTES);
+  if (!bytes) return c.json({ error: `transcript must be at most ${MAX_TRANSCRIPT_BYTES} bytes` }, 413);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
@@ -166,6 +166,31 @@ episodeRoutes.put("/:episodeId/transcript", async (c) => {
     return { ...current, details: { ...current.details, transcripts: [...others, { url, type, language }] } };
   });
 });
+
+/** The body, or undefined as soon as it passes `max` bytes (a missing Content-Length cannot make it read more). */
+async function readAtMost(body: ReadableStream<Uint8Array> | null, max: number): Promise<Uint8Array | undefined> {
+  if (!body) return new Uint8Array(0);
+  const reader = body.getReader();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > max) {
+      await reader.cancel();
+      return undefined;
+    }
+    parts.push(value);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
 
 /** `PUT /episodes/:id/chapters`: Podcasting 2.0 JSON chapters (or a bare array of chapters); replaces the episode's. */
 episodeRoutes.put("/:episodeId/chapters", async (c) => {

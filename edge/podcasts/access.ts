@@ -15,6 +15,8 @@ const REALM = { "WWW-Authenticate": 'Bearer realm="podcast-pipeline"' };
 
 /** 401 without a token, 403 when it is neither the admin token nor any show's token. */
 export const identifyCaller: MiddlewareHandler<ShowAccess> = async (c, next) => {
+  // Mounted on "/:id" and "/:id/*": identify once.
+  if (c.get("caller")) return next();
   const token = bearerToken(c.req.header("Authorization"));
   if (!token) return c.json({ error: "missing token: send Authorization: Bearer <upload token or admin token>" }, 401, REALM);
   if (c.env.ADMIN_TOKEN && (await secretsEqual(token, c.env.ADMIN_TOKEN))) {

@@ -192,11 +192,21 @@ describe("PATCH /episodes/:id", () => {
     expect(((await res.json()) as { error: string }).error).toContain(message);
   });
 
-  it("is 404 for another show's token and for unknown episodes", async () => {
+  it("is 404 for another show's token on every episode endpoint and for unknown episodes; the admin may", async () => {
     const e = await standIn({ writeFeed: false });
     expect((await call("PATCH", `/episodes/${e.episodeId}`, other.uploadToken, { title: "x" })).status).toBe(404);
     expect((await call("GET", `/episodes/${e.episodeId}`, other.uploadToken)).status).toBe(404);
     expect((await call("DELETE", `/episodes/${e.episodeId}`, other.uploadToken)).status).toBe(404);
+    expect((await call("POST", `/episodes/${e.episodeId}/unpublish`, other.uploadToken)).status).toBe(404);
+    expect((await call("POST", `/episodes/${e.episodeId}/publish`, other.uploadToken)).status).toBe(404);
+    expect((await call("PUT", `/episodes/${e.episodeId}/transcript`, other.uploadToken, "WEBVTT\n\n00:00.000 --> 00:01.000\nHi\n", { "Content-Type": "text/vtt" })).status).toBe(404);
+    expect((await call("PUT", `/episodes/${e.episodeId}/chapters`, other.uploadToken, [{ startTime: 0, title: "A" }])).status).toBe(404);
+    expect((await call("GET", `/episodes/${e.episodeId}`, null)).status).toBe(401);
+    expect((await call("GET", `/episodes/${e.episodeId}`, "pp_nope_aaaaaaaaaaaaaaaaaaaaaaaa")).status).toBe(403);
+    // The admin reaches every show's episodes.
+    expect((await call("POST", `/episodes/${e.episodeId}/unpublish`, stack.adminToken)).status).toBe(200);
+    expect((await call("POST", `/episodes/${e.episodeId}/publish`, stack.adminToken)).status).toBe(200);
+    expect((await call("PUT", `/episodes/${e.episodeId}/chapters`, stack.adminToken, [{ startTime: 0, title: "A" }])).status).toBe(200);
     expect((await call("PATCH", `/episodes/00000000-0000-4000-8000-000000000000`, stack.adminToken, { title: "x" })).status).toBe(404);
   });
 });
@@ -293,6 +303,17 @@ describe("transcripts and chapters", () => {
     expect(res.status).toBe(status);
     expect(((await res.json()) as { error: string }).error).toContain(message);
     expect(await objectExists(localS3(stack), keys.media(show.podcastId, e.episodeId, "transcript.vtt"))).toBe(false);
+  });
+
+  it("refuses a transcript over 5 MiB, even without a Content-Length", async () => {
+    const e = await standIn({ writeFeed: false });
+    const cue = "00:00.000 --> 00:01.000\n" + "x".repeat(1000) + "\n\n";
+    const big = "WEBVTT\n\n" + cue.repeat(Math.ceil((5 * 1024 * 1024) / cue.length) + 1);
+    const stream = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(big)); c.close(); } });
+    const res = await fetch(`${stack.edgeUrl}/episodes/${e.episodeId}/transcript`, {
+      method: "PUT", headers: { Authorization: `Bearer ${show.uploadToken}`, "Content-Type": "text/vtt" }, body: stream, duplex: "half",
+    } as RequestInit);
+    expect(res.status).toBe(413);
   });
 
   it("refuses a transcript language that is not BCP 47", async () => {
