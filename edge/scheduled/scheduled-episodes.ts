@@ -21,8 +21,12 @@ export async function publishDueEpisodes(env: Env, now: Date): Promise<void> {
       try {
         // The clock a tick runs on, not the marker's: an episode due by now is in.
         const written = await rebuildFeed(env, podcastId, () => new Date(Math.max(Date.now(), now.getTime())));
-        // Only if nobody rescheduled meanwhile: the marker written by this rebuild (or a newer one) stays.
-        if (!written.nextDue) await env.MEDIA.delete(obj.key);
+        if (!written.nextDue) {
+          await env.MEDIA.delete(obj.key);
+          // An episode scheduled while this ran may have had its marker deleted just now: one more
+          // rebuild after the delete writes it again if any entry is still ahead.
+          await rebuildFeed(env, podcastId);
+        }
       } catch (err) {
         console.error(`scheduled episodes of ${podcastId}:`, err instanceof Error ? err.message : String(err));
       }
