@@ -104,6 +104,9 @@ describe("episode fields at upload time, through the real processor", () => {
     expect(item.link).toBe("https://show.example/bonus");
     expect(item.itunesImage).toBe("https://show.example/bonus.jpg");
     expect(item.content).toBe("<p>Notes with <b>bold</b> text</p>");
+    // Found again by listing the show's episodes (indexed when the upload started).
+    const list = (await (await call("GET", `/podcasts/${show.podcastId}/episodes`, show.uploadToken)).json()) as { episodes: { episodeId: string; feed: string; details: { season?: number } }[] };
+    expect(list.episodes.find((x) => x.episodeId === episodeId)).toMatchObject({ feed: "listed", details: { season: 2 } });
     // The enclosure's length is the bytes served.
     const head = await fetch(item.enclosure.url, { method: "HEAD" });
     expect(Number(head.headers.get("content-length"))).toBe(item.enclosure.length);
