@@ -237,6 +237,21 @@ describe("scheduling", () => {
   }, 30_000);
 });
 
+describe("scheduled at upload", () => {
+  it("an episode the pipeline publishes with a future pubDate waits for the scheduled handler", async () => {
+    // The stand-in publishes as distribute does: its entry, then the shared feed writer through the S3 API.
+    const due = new Date(Date.now() + 3000);
+    const e = await standIn({ title: "Scheduled at upload", details: { pubDate: due.toISOString() } });
+    expect(await guids()).not.toContain(e.episodeId);
+    const view = (await (await call("GET", `/episodes/${e.episodeId}`, show.uploadToken)).json()) as { feed: string };
+    expect(view.feed).toBe("scheduled");
+    await new Promise((r) => setTimeout(r, Math.max(0, due.getTime() - Date.now()) + 500));
+    expect(await guids()).not.toContain(e.episodeId); // nothing rewrites the feed by itself...
+    expect((await fetch(`${stack.edgeUrl}/__scheduled?cron=*+*+*+*+*`)).status).toBe(200);
+    expect(await guids()).toContain(e.episodeId); // ...until the tick
+  }, 30_000);
+});
+
 describe("unpublish, publish, delete", () => {
   it("unpublish takes the episode out of the feed and keeps its media; publish puts it back", async () => {
     const e = await standIn();
