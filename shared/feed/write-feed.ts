@@ -12,7 +12,7 @@
  * per episode).
  */
 import { podcastCategories, publicPodcast, type Podcast } from "../podcast.ts";
-import { keys } from "../storage-keys.ts";
+import { assertId, keys } from "../storage-keys.ts";
 import { parsePublishedEpisode, type PublishedEpisode } from "./published-episode.ts";
 import { FEED_CONTENT_TYPE, renderFeed } from "./rss.ts";
 
@@ -29,7 +29,7 @@ export const FEED_CACHE_CONTROL = "public, max-age=60";
 /** Where the edge's scheduled task finds shows with episodes still to fall due. */
 export const scheduleKeys = {
   prefix: "state/schedule/",
-  show: (podcastId: string) => `state/schedule/${keys.podcast(podcastId).slice("state/podcasts/".length)}`,
+  show: (podcastId: string) => `state/schedule/${assertId("podcast", podcastId)}.json`,
 };
 
 export interface FeedWritten {
