@@ -53,6 +53,11 @@ export interface Podcast {
   uploadTokenSha256: string;
   createdAt: string;
   updatedAt?: string;
+  /**
+   * Since when every episode of the show has its marker in the episode index
+   * (shows created before the index existed get theirs on first listing).
+   */
+  episodesIndexedAt?: string;
 }
 
 /** The show's categories, primary first, for records written before `categories` existed too. */

@@ -82,6 +82,7 @@ podcastRoutes.post("/", requireAdmin, async (c) => {
     uploadTokenSha256: await sha256Hex(uploadToken),
     createdAt: now,
     updatedAt: now,
+    episodesIndexedAt: now,
   };
   const podcast = applyPodcastFields(base, checked.fields);
   if (checked.artwork) podcast.artwork = checked.artwork;
@@ -171,7 +172,7 @@ podcastRoutes.get("/:podcastId/episodes", async (c) => {
   if (podcast instanceof Response) return podcast;
   const limit = pageLimit(c.req.query("limit"));
   if (typeof limit === "string") return c.json({ error: limit }, 400);
-  const page = await listShowEpisodes(c.env, podcast.podcastId, limit, c.req.query("cursor"));
+  const page = await listShowEpisodes(c.env, podcast, limit, c.req.query("cursor"));
   if (typeof page === "string") return c.json({ error: page }, 400);
   c.header("Cache-Control", "no-store");
   return c.json(page);

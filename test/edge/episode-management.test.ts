@@ -153,6 +153,21 @@ describe("GET /podcasts/:id/episodes", () => {
     expect(page2.episodes.map((e) => e.episodeId)).not.toContain(b.episodeId);
   });
 
+  it("finds the episodes of a show created before the index existed, on its first listing", async () => {
+    const old = await createPodcast(stack, { title: "Older show" });
+    // As a show from before the index: no episodesIndexedAt, episodes without markers.
+    const s3 = localS3(stack);
+    const record = JSON.parse(new TextDecoder().decode(await getObject(s3, keys.podcast(old.podcastId))));
+    delete record.episodesIndexedAt;
+    const { putObject } = await import("../support/s3.ts");
+    await putObject(s3, keys.podcast(old.podcastId), JSON.stringify(record), "application/json");
+    const e = await publishStandIn(stack, { podcastId: old.podcastId, indexed: false });
+    const list = (await (await call("GET", `/podcasts/${old.podcastId}/episodes`, old.uploadToken)).json()) as { episodes: { episodeId: string }[] };
+    expect(list.episodes.map((x) => x.episodeId)).toEqual([e.episodeId]);
+    const after = JSON.parse(new TextDecoder().decode(await getObject(s3, keys.podcast(old.podcastId))));
+    expect(after.episodesIndexedAt).toBeTruthy();
+  });
+
   it("answers another show's token with 404, like a show that does not exist", async () => {
     expect((await call("GET", `/podcasts/${show.podcastId}/episodes`, other.uploadToken)).status).toBe(404);
     expect((await call("GET", `/podcasts/${show.podcastId}/episodes`, null)).status).toBe(401);

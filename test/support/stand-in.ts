@@ -31,6 +31,8 @@ export interface StandIn {
   publishedAt?: string;
   /** Default 3 s (the stand-in bytes are not audio). */
   durationSeconds?: number;
+  /** Write its marker in the show's episode index, as an upload started today does. Default true. */
+  indexed?: boolean;
   /** Also write the feed (as distribute does). Default true. */
   writeFeed?: boolean;
 }
@@ -57,7 +59,7 @@ export async function publishStandIn(stack: Pick<LocalStack, "s3Endpoint" | "edg
     ...(opts.details ? { details: opts.details } : {}),
   };
   await putObject(s3, keys.episode(episodeId), JSON.stringify(record), "application/json");
-  await putObject(s3, episodeIndex.key(podcastId, record.createdAt, episodeId), "");
+  if (opts.indexed !== false) await putObject(s3, episodeIndex.key(podcastId, record.createdAt, episodeId), "");
   await putObject(s3, keys.published(podcastId, episodeId), JSON.stringify(publishedEpisodeFrom(record)), "application/json");
   if (opts.writeFeed !== false) await writeFeed(processorBucket(stack), podcastId, stack.edgeUrl);
   return record;
