@@ -232,7 +232,8 @@ describe("PATCH /episodes/:id", () => {
 describe("scheduling", () => {
   it("keeps a future-dated episode out of the feed until the scheduled handler finds it due", async () => {
     const e = await standIn({ title: "Scheduled" });
-    const due = new Date(Date.now() + 4000);
+    // Far enough ahead that a loaded machine still checks "not yet" before it is due.
+    const due = new Date(Date.now() + 10_000);
     const res = await call("PATCH", `/episodes/${e.episodeId}`, show.uploadToken, { pubDate: due.toISOString() });
     expect(((await res.json()) as { feed: string }).feed).toBe("scheduled");
     expect(await guids()).not.toContain(e.episodeId);
@@ -249,13 +250,13 @@ describe("scheduling", () => {
     expect(await objectExists(localS3(stack), scheduleKeys.show(show.podcastId))).toBe(false);
     const listed = (await (await call("GET", `/episodes/${e.episodeId}`, show.uploadToken)).json()) as { feed: string };
     expect(listed.feed).toBe("listed");
-  }, 30_000);
+  }, 60_000);
 });
 
 describe("scheduled at upload", () => {
   it("an episode the pipeline publishes with a future pubDate waits for the scheduled handler", async () => {
     // The stand-in publishes as distribute does: its entry, then the shared feed writer through the S3 API.
-    const due = new Date(Date.now() + 3000);
+    const due = new Date(Date.now() + 10_000);
     const e = await standIn({ title: "Scheduled at upload", details: { pubDate: due.toISOString() } });
     expect(await guids()).not.toContain(e.episodeId);
     const view = (await (await call("GET", `/episodes/${e.episodeId}`, show.uploadToken)).json()) as { feed: string };
@@ -264,7 +265,7 @@ describe("scheduled at upload", () => {
     expect(await guids()).not.toContain(e.episodeId); // nothing rewrites the feed by itself...
     expect((await fetch(`${stack.edgeUrl}/__scheduled?cron=*+*+*+*+*`)).status).toBe(200);
     expect(await guids()).toContain(e.episodeId); // ...until the tick
-  }, 30_000);
+  }, 60_000);
 });
 
 describe("unpublish, publish, delete", () => {
