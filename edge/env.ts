@@ -18,6 +18,8 @@ export interface Env {
   UPLOAD_PART_BYTES: string;
   UPLOAD_EXPIRY_SECONDS: string;
   ALLOWED_ORIGINS: string;
+  /** Browser origins that may read feeds and media (CORS): "*" (default) or a comma-separated list. */
+  DELIVERY_ORIGINS?: string;
   /** Base of the exponential retry delay of a failed hand-off, seconds (default 30). */
   DISPATCH_RETRY_BASE_SECONDS?: string;
   OTEL_SERVICE_NAME?: string;

@@ -1,5 +1,6 @@
 import type { RenditionId } from "./renditions.ts";
 import type { StageName } from "./telemetry.ts";
+import type { EpisodeDetails } from "./episode-details.ts";
 
 /**
  * The lifecycle of an episode, as operators and creators see it:
@@ -66,6 +67,8 @@ export interface Episode {
   renditions?: PublishedRendition[];
   waveform?: { json: string; dat: string; image?: string };
   chapters?: { url: string; count: number };
+  /** What the creator set beyond title and show notes (season, type, pubDate, transcripts...). */
+  details?: EpisodeDetails;
 }
 
 export function touch(e: Episode, patch: Partial<Episode>, now = new Date()): Episode {

@@ -15,12 +15,28 @@ export interface Podcast {
   description: string;
   /** BCP 47 language tag, e.g. "en" or "en-GB". */
   language: string;
-  /** Apple Podcasts category, e.g. "Technology" or "Society & Culture". */
+  /** Apple Podcasts category, e.g. "Technology" or "Society & Culture > Documentary": the first of `categories`. */
   category: string;
+  /** Every category, primary first (at most MAX_CATEGORIES); absent in records older than it: then [category]. */
+  categories?: string[];
   explicit: boolean;
+  /** Square cover art, checked when set (1400-3000 px, JPEG/PNG, RGB). */
   artworkUrl?: string;
-  /** Website of the show; defaults to the feed URL. */
+  /** What the check found at artworkUrl. */
+  artwork?: { width: number; height: number; format: "jpeg" | "png" };
+  /** Website of the show. Never defaulted: the feed URL is not a website. */
   link?: string;
+  /** itunes:type: "serial" shows are listened to in order (oldest first). Default episodic. */
+  type?: "episodic" | "serial";
+  /** podcast:locked: "yes" asks other platforms not to import the feed. Default false. */
+  locked?: boolean;
+  copyright?: string;
+  /** itunes:complete: no more episodes will ever be published. */
+  complete?: boolean;
+  /** podcast:funding links (text at most 128 characters). */
+  funding?: { url: string; text: string }[];
+  /** itunes:new-feed-url: the feed has moved there; apps update their subscription. */
+  newFeedUrl?: string;
   /**
    * The owner's e-mail, published in the feed (itunes:owner, podcast:locked
    * owner): Spotify and other directories send their ownership-verification
@@ -36,6 +52,17 @@ export interface Podcast {
   /** SHA-256 (hex) of the upload token. The token itself is never stored. */
   uploadTokenSha256: string;
   createdAt: string;
+  updatedAt?: string;
+  /**
+   * Since when every episode of the show has its marker in the episode index
+   * (shows created before the index existed get theirs on first listing).
+   */
+  episodesIndexedAt?: string;
+}
+
+/** The show's categories, primary first, for records written before `categories` existed too. */
+export function podcastCategories(p: Pick<Podcast, "category" | "categories">): string[] {
+  return p.categories && p.categories.length > 0 ? p.categories : [p.category];
 }
 
 /** What is safe to show anyone: the record minus its secret. */

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { Env } from "../env.ts";
 import { keys } from "../../shared/storage-keys.ts";
 import { serveObject } from "./serve-object.ts";
+import { cors, DELIVERY_CORS } from "./cors.ts";
 
 /**
  * What podcast apps fetch: feeds and media, straight from the public/ part of
@@ -9,6 +10,11 @@ import { serveObject } from "./serve-object.ts";
  * public/ is reachable from here: keys are built only from validated ids.
  */
 export const deliveryRoutes = new Hono<{ Bindings: Env }>();
+
+deliveryRoutes.use("/feeds/*", cors(DELIVERY_CORS));
+deliveryRoutes.use("/media/*", cors(DELIVERY_CORS));
+deliveryRoutes.options("/feeds/*", () => new Response(null, { status: 204 }));
+deliveryRoutes.options("/media/*", () => new Response(null, { status: 204 }));
 
 function keyOr404<T>(build: () => T): T | undefined {
   try {

@@ -2,7 +2,7 @@ import { parseRange } from "./range.ts";
 
 /**
  * Serves one R2 object the way podcast apps and CDNs expect: GET and HEAD,
- * a single byte range (206), conditional requests on the ETag (304), and the
+ * a single byte range (206), conditional requests on the ETag or the date (304), and the
  * Content-Type / Cache-Control the processor stored with the object.
  */
 export async function serveObject(bucket: R2Bucket, key: string, request: Request): Promise<Response> {
@@ -17,7 +17,7 @@ export async function serveObject(bucket: R2Bucket, key: string, request: Reques
   if (!headers.has("Content-Type")) headers.set("Content-Type", "application/octet-stream");
 
   const ifNoneMatch = request.headers.get("If-None-Match");
-  if (ifNoneMatch && etagMatches(ifNoneMatch, head.httpEtag)) {
+  if (ifNoneMatch ? etagMatches(ifNoneMatch, head.httpEtag) : notModifiedSince(request.headers.get("If-Modified-Since"), head.uploaded)) {
     return new Response(null, { status: 304, headers });
   }
 
@@ -44,6 +44,14 @@ export async function serveObject(bucket: R2Bucket, key: string, request: Reques
     return Response.json({ error: "object changed, retry" }, { status: 503, headers: { "Retry-After": "1" } });
   }
   return new Response(object.body, { status, headers });
+}
+
+/** If-Modified-Since (RFC 9110 §13.1.3): only without If-None-Match, compared at HTTP dates' one-second resolution. */
+function notModifiedSince(header: string | null, uploaded: Date): boolean {
+  if (!header) return false;
+  const since = Date.parse(header);
+  if (Number.isNaN(since)) return false;
+  return Math.floor(uploaded.getTime() / 1000) * 1000 <= since;
 }
 
 function etagMatches(header: string, etag: string): boolean {

@@ -9,6 +9,7 @@ import { ATTR } from "../../shared/telemetry.ts";
 import { startQueueSend, uploadRootSpan } from "./upload-trace.ts";
 import { JOBS_QUEUE } from "../queue/names.ts";
 import { deleteEpisode, readEpisode, writeEpisode } from "./store.ts";
+import { indexEpisode } from "./episode-index.ts";
 import type { UploadCompleted, UploadStarted } from "./upload-events.ts";
 
 /**
@@ -32,6 +33,7 @@ function newEpisode(upload: UploadStarted, now: Date): Episode {
     podcastId: upload.podcastId,
     title: upload.title,
     ...(upload.description ? { description: upload.description } : {}),
+    ...(upload.details ? { details: upload.details } : {}),
     filename: upload.filename,
     ...(upload.size !== undefined ? { size: upload.size } : {}),
     sourceKey: upload.sourceKey,
@@ -48,6 +50,8 @@ export async function uploadStarted(env: Env, upload: UploadStarted): Promise<vo
   // A repeated call must not send an episode that moved on back to "uploading".
   if (existing && existing.state !== "uploading") return;
   await writeEpisode(env.MEDIA, newEpisode(upload, new Date()));
+  // So the creator can find the episode again (GET /podcasts/:id/episodes).
+  await indexEpisode(env.MEDIA, upload);
 }
 
 /**

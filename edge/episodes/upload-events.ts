@@ -4,6 +4,7 @@
  * an upload is created and `uploadCompleted` exactly once when its last byte
  * is stored. Implementations live in ./lifecycle.ts.
  */
+import type { EpisodeDetails } from "../../shared/episode-details.ts";
 
 /** Ids of the root span `audio.upload`, fixed when the upload is created so every later request can join its trace. */
 export interface UploadTrace {
@@ -16,6 +17,8 @@ export interface UploadStarted {
   podcastId: string;
   title: string;
   description?: string;
+  /** Feed fields from Upload-Metadata (season, pubDate...). */
+  details?: EpisodeDetails;
   filename: string;
   /** Upload-Length, unless deferred. */
   size?: number;

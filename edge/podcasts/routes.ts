@@ -1,108 +1,180 @@
-import { Hono } from "hono";
+/**
+ * Shows: `POST /podcasts` and `GET /podcasts` (admin); `GET`/`PATCH
+ * /podcasts/:id`, `POST /podcasts/:id/token` and `GET /podcasts/:id/episodes`
+ * (admin, or the show's own upload token for its own show).
+ */
+import { Hono, type Context } from "hono";
 import type { Env } from "../env.ts";
-import { DEFAULT_LOUDNESS, publicPodcast, type LoudnessTarget, type Podcast } from "../../shared/podcast.ts";
-import { publicPaths, publicUrl } from "../../shared/storage-keys.ts";
+import { DEFAULT_LOUDNESS, publicPodcast, type Podcast } from "../../shared/podcast.ts";
+import { keys, publicPaths, publicUrl } from "../../shared/storage-keys.ts";
 import { podcastGuid } from "../../shared/feed/podcast-guid.ts";
+import { rebuildFeed } from "../delivery/feed-store.ts";
+import { API_CORS, cors } from "../delivery/cors.ts";
+import { updateRecord, RecordGone } from "../update-record.ts";
+import { listShowEpisodes } from "../episodes/episode-index.ts";
 import { requireAdmin, sha256Hex } from "./auth.ts";
+import { identifyCaller, mayManage, showNotFound, type ShowAccess } from "./access.ts";
+import { checkArtwork } from "./artwork-check.ts";
 import { readPodcast, writePodcast } from "./store.ts";
+import { applyPodcastFields, podcastWarnings, PodcastFieldError, validatePodcastFields, type PodcastFields } from "./validate.ts";
 
-/** Admin API for shows: `POST /podcasts` creates one and returns its upload token, once. */
-export const podcastRoutes = new Hono<{ Bindings: Env }>();
+export const podcastRoutes = new Hono<ShowAccess>();
 
-podcastRoutes.use("*", requireAdmin);
+podcastRoutes.use("*", cors(API_CORS));
+podcastRoutes.options("*", () => new Response(null, { status: 204 }));
 
-type Field = { name: keyof PodcastInput; max: number; required: boolean };
-/** What an admin sends: the show's public fields, and optionally its loudness target. */
-type PodcastInput = Pick<Podcast, "title" | "author" | "description" | "language" | "category" | "explicit" | "artworkUrl" | "link" | "ownerEmail"> & {
-  loudness?: Partial<LoudnessTarget>;
-};
-
-const TEXT_FIELDS: Field[] = [
-  { name: "title", max: 300, required: true },
-  { name: "author", max: 300, required: true },
-  { name: "description", max: 4000, required: true },
-  { name: "language", max: 35, required: true },
-  { name: "category", max: 100, required: true },
-  { name: "artworkUrl", max: 2048, required: false },
-  { name: "link", max: 2048, required: false },
-  { name: "ownerEmail", max: 254, required: false },
-];
-
-/** Returns the validated podcast fields or a message naming the first bad field. */
-export function validatePodcastInput(body: unknown): PodcastInput | string {
-  if (!body || typeof body !== "object" || Array.isArray(body)) return "body must be a JSON object";
-  const b = body as Record<string, unknown>;
-  for (const f of TEXT_FIELDS) {
-    const v = b[f.name];
-    if (v === undefined || v === null || v === "") {
-      if (f.required) return `${f.name} is required`;
-      continue;
-    }
-    if (typeof v !== "string") return `${f.name} must be a string`;
-    if (v.length > f.max) return `${f.name} must be at most ${f.max} characters`;
-  }
-  if (!/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(b.language as string)) return "language must be a BCP 47 tag such as en or en-GB";
-  for (const f of ["artworkUrl", "link"] as const) {
-    const v = b[f];
-    if (typeof v === "string" && v !== "" && !/^https?:\/\//.test(v)) return `${f} must be an http(s) URL`;
-  }
-  // Deliberately loose (directories check it by sending mail): one @, a dot in the domain, nothing XML or space-like.
-  if (typeof b.ownerEmail === "string" && b.ownerEmail !== "" && !/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>".]+$/.test(b.ownerEmail)) {
-    return "ownerEmail must be an e-mail address such as host@example.com";
-  }
-  if (b.explicit !== undefined && typeof b.explicit !== "boolean") return "explicit must be true or false";
-  const loudness = b.loudness as Record<string, unknown> | undefined;
-  if (loudness !== undefined) {
-    if (typeof loudness !== "object" || loudness === null) return "loudness must be an object";
-    const { integratedLufs: i, truePeakDbtp: tp } = loudness;
-    if (i !== undefined && (typeof i !== "number" || i < -36 || i > -10)) return "loudness.integratedLufs must be a number from -36 to -10";
-    if (tp !== undefined && (typeof tp !== "number" || tp < -9 || tp > 0)) return "loudness.truePeakDbtp must be a number from -9 to 0";
-  }
-  return { ...(b as unknown as PodcastInput), explicit: b.explicit === true };
-}
+const PODCAST_ID = /^[A-Za-z0-9-]{1,64}$/;
 
 function randomToken(bytes: number): string {
   const raw = crypto.getRandomValues(new Uint8Array(bytes));
   return btoa(String.fromCharCode(...raw)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-podcastRoutes.post("/", async (c) => {
-  let body: unknown;
+const newUploadToken = (podcastId: string) => `pp_${podcastId}_${randomToken(32)}`;
+
+function shown(env: Env, p: Podcast) {
+  return { ...publicPodcast(p), feedUrl: publicUrl(env.PUBLIC_BASE_URL, publicPaths.feed(p.podcastId)), warnings: podcastWarnings(p) };
+}
+
+async function jsonBody(c: Context): Promise<unknown | Response> {
   try {
-    body = await c.req.json();
+    return await c.req.json();
   } catch {
     return c.json({ error: "body must be JSON" }, 400);
   }
-  const input = validatePodcastInput(body);
-  if (typeof input === "string") return c.json({ error: input }, 400);
+}
+
+/** Fields validated, artwork fetched and checked; a 400 naming the field otherwise. */
+async function checkedFields(c: Context, body: unknown, mode: "create" | "patch"): Promise<{ fields: PodcastFields; artwork?: Podcast["artwork"] } | Response> {
+  let fields: PodcastFields;
+  try {
+    fields = validatePodcastFields(body, mode);
+  } catch (err) {
+    if (err instanceof PodcastFieldError) return c.json({ error: err.message }, 400);
+    throw err;
+  }
+  if (!fields.artworkUrl) return { fields };
+  const art = await checkArtwork(fields.artworkUrl);
+  if (typeof art === "string") return c.json({ error: `artworkUrl ${art}` }, 400);
+  return { fields, artwork: { width: art.width, height: art.height, format: art.format } };
+}
+
+podcastRoutes.post("/", requireAdmin, async (c) => {
+  const body = await jsonBody(c);
+  if (body instanceof Response) return body;
+  const checked = await checkedFields(c, body, "create");
+  if (checked instanceof Response) return checked;
 
   const podcastId = crypto.randomUUID();
   const feedUrl = publicUrl(c.env.PUBLIC_BASE_URL, publicPaths.feed(podcastId));
-  const uploadToken = `pp_${podcastId}_${randomToken(32)}`;
-  const podcast: Podcast = {
+  const uploadToken = newUploadToken(podcastId);
+  const now = new Date().toISOString();
+  const base: Podcast = {
     podcastId,
-    title: input.title,
-    author: input.author,
-    description: input.description,
-    language: input.language,
-    category: input.category,
-    explicit: input.explicit,
-    ...(input.artworkUrl ? { artworkUrl: input.artworkUrl } : {}),
-    ...(input.link ? { link: input.link } : {}),
-    ...(input.ownerEmail ? { ownerEmail: input.ownerEmail } : {}),
-    loudness: { ...DEFAULT_LOUDNESS, ...input.loudness },
+    title: "",
+    author: "",
+    description: "",
+    language: "en",
+    category: "",
+    explicit: false,
+    loudness: { ...DEFAULT_LOUDNESS },
     guid: podcastGuid(feedUrl),
     uploadTokenSha256: await sha256Hex(uploadToken),
-    createdAt: new Date().toISOString(),
+    createdAt: now,
+    updatedAt: now,
+    episodesIndexedAt: now,
   };
+  const podcast = applyPodcastFields(base, checked.fields);
+  if (checked.artwork) podcast.artwork = checked.artwork;
   await writePodcast(c.env.MEDIA, podcast);
+  // A feed from the start: apps and directories can be pointed at it before the first episode.
+  await rebuildFeed(c.env, podcastId);
   // The token is returned exactly once; only its hash is stored.
-  return c.json({ podcastId, uploadToken, feedUrl, podcast: publicPodcast(podcast) }, 201);
+  return c.json({ podcastId, uploadToken, feedUrl, podcast: publicPodcast(podcast), warnings: podcastWarnings(podcast) }, 201);
 });
 
-podcastRoutes.get("/:podcastId", async (c) => {
-  const id = c.req.param("podcastId");
-  const podcast = /^[A-Za-z0-9-]{1,64}$/.test(id) ? await readPodcast(c.env.MEDIA, id) : null;
-  if (!podcast) return c.json({ error: "podcast not found" }, 404);
-  return c.json({ ...publicPodcast(podcast), feedUrl: publicUrl(c.env.PUBLIC_BASE_URL, publicPaths.feed(id)) });
+/** Every show, a page at a time (`?limit=` 1-100, default 50; `?cursor=` from the previous page). */
+podcastRoutes.get("/", requireAdmin, async (c) => {
+  const limit = pageLimit(c.req.query("limit"));
+  if (typeof limit === "string") return c.json({ error: limit }, 400);
+  const cursor = c.req.query("cursor");
+  let page: R2Objects;
+  try {
+    page = await c.env.MEDIA.list({ prefix: "state/podcasts/", delimiter: "/", limit, ...(cursor ? { cursor } : {}) });
+  } catch {
+    return c.json({ error: "cursor is not valid: use nextCursor from the previous page" }, 400);
+  }
+  const ids = page.objects.map((o) => o.key.slice("state/podcasts/".length, -".json".length)).filter((id) => PODCAST_ID.test(id));
+  const podcasts = (await Promise.all(ids.map((id) => readPodcast(c.env.MEDIA, id)))).filter((p): p is Podcast => p !== null);
+  c.header("Cache-Control", "no-store");
+  return c.json({ podcasts: podcasts.map((p) => shown(c.env, p)), ...(page.truncated ? { nextCursor: page.cursor } : {}) });
 });
+
+export function pageLimit(raw: string | undefined): number | string {
+  if (raw === undefined) return 50;
+  const n = Number(raw);
+  return Number.isInteger(n) && n >= 1 && n <= 100 ? n : "limit must be a whole number from 1 to 100";
+}
+
+podcastRoutes.use("/:podcastId/*", identifyCaller);
+podcastRoutes.use("/:podcastId", identifyCaller);
+
+/** The show, if the caller may manage it; else the 404 answer. */
+async function ownShow(c: Context<ShowAccess>): Promise<Podcast | Response> {
+  const id = c.req.param("podcastId") ?? "";
+  if (!PODCAST_ID.test(id) || !mayManage(c.var.caller, id)) return showNotFound(c);
+  return (await readPodcast(c.env.MEDIA, id)) ?? showNotFound(c);
+}
+
+podcastRoutes.get("/:podcastId", async (c) => {
+  const podcast = await ownShow(c);
+  if (podcast instanceof Response) return podcast;
+  c.header("Cache-Control", "no-store");
+  return c.json(shown(c.env, podcast));
+});
+
+podcastRoutes.patch("/:podcastId", async (c) => {
+  const podcast = await ownShow(c);
+  if (podcast instanceof Response) return podcast;
+  const body = await jsonBody(c);
+  if (body instanceof Response) return body;
+  const checked = await checkedFields(c, body, "patch");
+  if (checked instanceof Response) return checked;
+  let updated: Podcast;
+  try {
+    updated = await updateRecord<Podcast>(c.env.MEDIA, keys.podcast(podcast.podcastId), (current) => {
+      const next = applyPodcastFields(current, checked.fields);
+      if (checked.artwork) next.artwork = checked.artwork;
+      if ("artworkUrl" in checked.fields && !checked.fields.artworkUrl) delete next.artwork;
+      return { ...next, updatedAt: new Date().toISOString() };
+    });
+  } catch (err) {
+    if (err instanceof RecordGone) return showNotFound(c);
+    throw err;
+  }
+  await rebuildFeed(c.env, podcast.podcastId);
+  return c.json(shown(c.env, updated));
+});
+
+/** A new upload token; the old one stops working at once. Returned once, like the first. */
+podcastRoutes.post("/:podcastId/token", async (c) => {
+  const podcast = await ownShow(c);
+  if (podcast instanceof Response) return podcast;
+  const uploadToken = newUploadToken(podcast.podcastId);
+  const hash = await sha256Hex(uploadToken);
+  await updateRecord<Podcast>(c.env.MEDIA, keys.podcast(podcast.podcastId), (current) => ({ ...current, uploadTokenSha256: hash, updatedAt: new Date().toISOString() }));
+  c.header("Cache-Control", "no-store");
+  return c.json({ podcastId: podcast.podcastId, uploadToken });
+});
+
+podcastRoutes.get("/:podcastId/episodes", async (c) => {
+  const podcast = await ownShow(c);
+  if (podcast instanceof Response) return podcast;
+  const limit = pageLimit(c.req.query("limit"));
+  if (typeof limit === "string") return c.json({ error: limit }, 400);
+  const page = await listShowEpisodes(c.env, podcast, limit, c.req.query("cursor"));
+  if (typeof page === "string") return c.json({ error: page }, 400);
+  c.header("Cache-Control", "no-store");
+  return c.json(page);
+});
+

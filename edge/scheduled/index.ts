@@ -6,10 +6,11 @@
  */
 import type { Env } from "../env.ts";
 import { queueBacklog } from "./queue-backlog.ts";
+import { publishDueEpisodes } from "./scheduled-episodes.ts";
 
 export type ScheduledTask = (env: Env, now: Date) => Promise<void>;
 
-export const SCHEDULED_TASKS: ScheduledTask[] = [queueBacklog];
+export const SCHEDULED_TASKS: ScheduledTask[] = [queueBacklog, publishDueEpisodes];
 
 export async function runScheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
   const now = new Date(controller.scheduledTime);

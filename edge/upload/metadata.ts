@@ -1,9 +1,12 @@
 /**
  * Upload-Metadata: comma-separated `key base64(value)` pairs (tus 1.0
- * creation). An episode needs a title and the file's name; a description and
- * the browser's idea of the file type are optional. Other keys (Uppy sends
- * name, type, relativePath) are accepted and ignored, within bounds.
+ * creation). An episode needs a title and the file's name; a description
+ * (show notes), the browser's idea of the file type and the episode's feed
+ * fields (season, episodeNumber, episodeType, explicit, pubDate, link,
+ * imageUrl: the same rules as PATCH /episodes/:id) are optional. Other keys
+ * (Uppy sends name, type, relativePath) are accepted and ignored, within bounds.
  */
+import { EpisodeFieldError, parseEpisodeFields, type EpisodeDetails } from "../../shared/episode-details.ts";
 
 export interface UploadMetadata {
   title: string;
@@ -12,7 +15,12 @@ export interface UploadMetadata {
   description?: string;
   /** MIME type the client reported; informational, the bytes are sniffed. */
   filetype?: string;
+  /** Feed fields set at upload time. */
+  details?: EpisodeDetails;
 }
+
+/** The episode's feed fields a creator may send in Upload-Metadata (values as text: "2", "true", an ISO date). */
+export const EPISODE_METADATA_KEYS = ["season", "episodeNumber", "episodeType", "explicit", "pubDate", "link", "imageUrl"] as const;
 
 export const METADATA_LIMITS = {
   headerChars: 16_384,
@@ -83,7 +91,9 @@ function text(pairs: Map<string, string>, key: string, max: number, required: bo
     if (required) throw new MetadataError(`Upload-Metadata "${key}" is required`);
     return undefined;
   }
-  if (value.length > max) throw new MetadataError(`Upload-Metadata "${key}" must be at most ${max} characters`);
+  if (key === "description" ? new TextEncoder().encode(value).length > max : value.length > max) {
+    throw new MetadataError(`Upload-Metadata "${key}" must be at most ${max} ${key === "description" ? "bytes (UTF-8)" : "characters"}`);
+  }
   return value;
 }
 
@@ -106,5 +116,21 @@ export function parseUploadMetadata(header: string | null): UploadMetadata {
   if (filetype !== undefined && !/^[A-Za-z0-9][\w.+-]*\/[\w.+-]+$/.test(filetype)) {
     throw new MetadataError('Upload-Metadata "filetype" must be a MIME type such as audio/wav');
   }
-  return { title, filename, ...(description ? { description } : {}), ...(filetype ? { filetype } : {}) };
+  const details = episodeDetails(pairs);
+  return { title, filename, ...(description ? { description } : {}), ...(filetype ? { filetype } : {}), ...(details ? { details } : {}) };
+}
+
+function episodeDetails(pairs: Map<string, string>): EpisodeDetails | undefined {
+  const given: Record<string, string> = {};
+  for (const key of EPISODE_METADATA_KEYS) {
+    const value = pairs.get(key)?.trim();
+    if (value !== undefined && value !== "") given[key] = value;
+  }
+  if (Object.keys(given).length === 0) return undefined;
+  try {
+    return parseEpisodeFields(given, "metadata", (key) => `Upload-Metadata "${key}"`) as EpisodeDetails;
+  } catch (err) {
+    if (err instanceof EpisodeFieldError) throw new MetadataError(err.message);
+    throw err;
+  }
 }

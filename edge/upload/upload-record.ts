@@ -91,6 +91,7 @@ export function startedEvent(r: ReceivingUpload): UploadStarted {
     podcastId: r.podcastId,
     title: r.metadata.title,
     ...(r.metadata.description ? { description: r.metadata.description } : {}),
+    ...(r.metadata.details ? { details: r.metadata.details } : {}),
     filename: r.metadata.filename,
     ...(r.length !== null ? { size: r.length } : {}),
     sourceKey: r.target.key,

@@ -6,9 +6,10 @@
  * entries (one per episode), so a job delivered twice publishes it once.
  */
 import type { Episode, PublishedRendition } from "../../shared/episode.ts";
-import { parsePublishedEpisode, publishedEpisodeFrom, type PublishedEpisode } from "../../shared/feed/published-episode.ts";
-import { CHAPTERS_CONTENT_TYPE, FEED_CONTENT_TYPE, renderFeed } from "../../shared/feed/rss.ts";
-import { publicPodcast, type Podcast } from "../../shared/podcast.ts";
+import { publishedEpisodeFrom, type PublishedEpisode } from "../../shared/feed/published-episode.ts";
+import { CHAPTERS_CONTENT_TYPE } from "../../shared/feed/rss.ts";
+import { writeFeed } from "../../shared/feed/write-feed.ts";
+import type { Podcast } from "../../shared/podcast.ts";
 import { DEFAULT_RENDITION } from "../../shared/renditions.ts";
 import { keys, publicPaths, publicUrl } from "../../shared/storage-keys.ts";
 import { ATTR } from "../../shared/telemetry.ts";
@@ -39,7 +40,6 @@ export interface DistributeOutput {
 export const IMMUTABLE = "public, max-age=31536000, immutable";
 /** Chapters can be edited after publication; the feed changes with every episode. */
 const SHORT = "public, max-age=300";
-const FEED_CACHE = "public, max-age=60";
 
 export async function distribute(input: DistributeInput, ctx: StageContext): Promise<DistributeOutput> {
   const { bucket, podcast, episode } = input;
@@ -106,32 +106,9 @@ export async function distribute(input: DistributeInput, ctx: StageContext): Pro
   return { episode: record, published, feedEpisodes };
 }
 
-/**
- * Renders the feed from every published entry. Two episodes of one podcast
- * finishing together could each render before seeing the other's entry: after
- * writing, the entries are listed again and the feed re-rendered if they changed.
- */
+/** The feed, rebuilt from the podcast record and every published entry (shared/feed/write-feed.ts). */
 export async function regenerateFeed(bucket: ObjectStore, podcast: Podcast, publicBaseUrl: string): Promise<number> {
-  const prefix = keys.publishedPrefix(podcast.podcastId);
-  let listed = (await bucket.listKeys(prefix)).sort();
-  for (let round = 0; ; round++) {
-    const episodes: PublishedEpisode[] = [];
-    for (const key of listed) {
-      const value = await bucket.getJson<unknown>(key);
-      if (value === undefined) continue;
-      try {
-        episodes.push(parsePublishedEpisode(value));
-      } catch (err) {
-        // One damaged entry must not take the whole feed down: it is left out and reported.
-        console.error(`feed ${podcast.podcastId}: skipping ${key}: ${(err as Error).message}`);
-      }
-    }
-    const xml = renderFeed({ podcast: publicPodcast(podcast), episodes, publicBaseUrl });
-    await bucket.putText(keys.feed(podcast.podcastId), xml, { contentType: FEED_CONTENT_TYPE, cacheControl: FEED_CACHE });
-    const now = (await bucket.listKeys(prefix)).sort();
-    if (round >= 2 || now.join("\n") === listed.join("\n")) return episodes.length;
-    listed = now;
-  }
+  return (await writeFeed(bucket, podcast.podcastId, publicBaseUrl)).episodes;
 }
 
 /** Runs tasks two at a time: enough to overlap request latency without flooding the link. */

@@ -138,8 +138,10 @@ export function waveformSvg(colMin: Int8Array, colMax: Int8Array): string {
     const h = Math.max(0.5, (colMax[x]! - colMin[x]!) * scale).toFixed(1);
     d.push(`M${x} ${top}v${h}`);
   }
+  // A size of its own (an <img> without one collapses) and a colour that reads on light and dark pages
+  // (currentColor is black inside an <img>); inline, CSS can still restyle the path.
   return (
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${colMin.length} ${SVG_HEIGHT}" preserveAspectRatio="none">` +
-    `<path d="${d.join("")}" stroke="currentColor" stroke-width="1" fill="none"/></svg>`
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${SVG_COLUMNS}" height="${SVG_HEIGHT}" viewBox="0 0 ${colMin.length} ${SVG_HEIGHT}" preserveAspectRatio="none">` +
+    `<path class="waveform" d="${d.join("")}" stroke="#3b82f6" stroke-width="1" fill="none"/></svg>`
   );
 }

@@ -1,5 +1,6 @@
 import type { Episode, PublishedRendition } from "../episode.ts";
 import { RENDITIONS } from "../renditions.ts";
+import { EPISODE_TYPES, type EpisodeType, type Transcript } from "../episode-details.ts";
 
 /**
  * What the feed knows about one published episode. The distribute stage writes
@@ -13,7 +14,7 @@ export interface PublishedEpisode {
   guid: string;
   title: string;
   description?: string;
-  /** ISO 8601. */
+  /** ISO 8601: the feed's pubDate (the creator's, when set). Later than now: scheduled, not yet in the feed. */
   publishedAt: string;
   durationSeconds: number;
   renditions: PublishedRendition[];
@@ -24,6 +25,10 @@ export interface PublishedEpisode {
   explicit?: boolean;
   episodeNumber?: number;
   season?: number;
+  episodeType?: EpisodeType;
+  link?: string;
+  imageUrl?: string;
+  transcripts?: Transcript[];
 }
 
 /** The feed entry of an episode the pipeline has just published. */
@@ -31,7 +36,10 @@ export function publishedEpisodeFrom(
   episode: Episode,
   extra: Pick<PublishedEpisode, "explicit" | "episodeNumber" | "season"> = {},
 ): PublishedEpisode {
-  const { episodeId, podcastId, publishedAt, durationSeconds, renditions } = episode;
+  const { episodeId, podcastId, durationSeconds, renditions } = episode;
+  const d = episode.details ?? {};
+  // The creator's date wins (back-dated or scheduled); otherwise when the pipeline published it.
+  const publishedAt = d.pubDate ?? episode.publishedAt;
   if (!publishedAt) throw new Error(`episode ${episodeId} has no publishedAt`);
   if (durationSeconds === undefined) throw new Error(`episode ${episodeId} has no duration`);
   if (!renditions || renditions.length === 0) throw new Error(`episode ${episodeId} has no renditions`);
@@ -46,6 +54,13 @@ export function publishedEpisodeFrom(
     renditions,
     ...(episode.chapters && { chapters: episode.chapters }),
     ...(episode.waveform && { waveform: episode.waveform }),
+    ...(d.explicit !== undefined && { explicit: d.explicit }),
+    ...(d.episodeNumber !== undefined && { episodeNumber: d.episodeNumber }),
+    ...(d.season !== undefined && { season: d.season }),
+    ...(d.episodeType !== undefined && { episodeType: d.episodeType }),
+    ...(d.link !== undefined && { link: d.link }),
+    ...(d.imageUrl !== undefined && { imageUrl: d.imageUrl }),
+    ...(d.transcripts && d.transcripts.length > 0 && { transcripts: d.transcripts }),
     ...extra,
   });
 }
@@ -88,6 +103,16 @@ export function parsePublishedEpisode(value: unknown): PublishedEpisode {
   if (v.explicit !== undefined && typeof v.explicit !== "boolean") fail("explicit");
   for (const f of ["episodeNumber", "season"] as const) {
     if (v[f] !== undefined && !(Number.isSafeInteger(v[f]) && (v[f] as number) > 0)) fail(f);
+  }
+  if (v.episodeType !== undefined && !EPISODE_TYPES.includes(v.episodeType as EpisodeType)) fail("episodeType");
+  for (const f of ["link", "imageUrl"] as const) {
+    if (v[f] !== undefined && typeof v[f] !== "string") fail(f);
+  }
+  if (v.transcripts !== undefined) {
+    if (!Array.isArray(v.transcripts)) fail("transcripts");
+    (v.transcripts as Record<string, unknown>[]).forEach((t, i) => {
+      if (!t || typeof t.url !== "string" || typeof t.type !== "string" || typeof t.language !== "string") fail(`transcripts[${i}]`);
+    });
   }
   return v as unknown as PublishedEpisode;
 }

@@ -1,5 +1,6 @@
 import type { PublishedRendition } from "../episode.ts";
-import type { PublicPodcast } from "../podcast.ts";
+import { podcastCategories, type PublicPodcast } from "../podcast.ts";
+import { splitCategory } from "../apple-categories.ts";
 import { DEFAULT_RENDITION, RENDITIONS, renditionSpec } from "../renditions.ts";
 import { publicPaths, publicUrl } from "../storage-keys.ts";
 import { podcastGuid } from "./podcast-guid.ts";
@@ -14,13 +15,17 @@ const NAMESPACES = {
   "xmlns:itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",
   "xmlns:podcast": "https://podcastindex.org/namespace/1.0",
   "xmlns:atom": "http://www.w3.org/2005/Atom",
+  "xmlns:content": "http://purl.org/rss/1.0/modules/content/",
 };
 
 export interface FeedInput {
   podcast: PublicPodcast;
   episodes: readonly PublishedEpisode[];
   publicBaseUrl: string;
-  /** lastBuildDate; the only part of the output that is not a function of the content. */
+  /**
+   * lastBuildDate, and the moment that decides which episodes are due:
+   * entries dated later (scheduled) are left out until then.
+   */
   now?: Date;
   /**
    * podcast:guid once assigned. The spec wants it to follow the show across
@@ -36,8 +41,10 @@ export interface FeedInput {
 export function renderFeed(input: FeedInput): string {
   const { podcast, publicBaseUrl } = input;
   const feedUrl = publicUrl(publicBaseUrl, publicPaths.feed(podcast.podcastId));
-  const link = podcast.link || feedUrl;
-  const episodes = newestFirst(input.episodes);
+  // No website, no <link>: the feed URL is not one (PSP-1, Apple), and the API says so when a show lacks it.
+  const link = podcast.link;
+  const now = input.now ?? new Date();
+  const episodes = newestFirst(input.episodes.filter((e) => !(Date.parse(e.publishedAt) > now.getTime())));
   const newest = episodes[0];
 
   const channel: XmlElement = {
@@ -46,12 +53,12 @@ export function renderFeed(input: FeedInput): string {
       { name: "atom:link", attrs: { href: feedUrl, rel: "self", type: "application/rss+xml" } },
       { name: "title", text: podcast.title },
       { name: "description", text: podcast.description },
-      { name: "link", text: link },
+      link !== undefined && { name: "link", text: link },
       { name: "language", text: podcast.language },
-      category(podcast.category),
+      ...podcastCategories(podcast).map(category),
       { name: "itunes:explicit", text: String(podcast.explicit) },
       podcast.artworkUrl !== undefined && { name: "itunes:image", attrs: { href: podcast.artworkUrl } },
-      podcast.artworkUrl !== undefined && {
+      podcast.artworkUrl !== undefined && link !== undefined && {
         name: "image",
         children: [
           { name: "url", text: podcast.artworkUrl },
@@ -67,12 +74,16 @@ export function renderFeed(input: FeedInput): string {
           { name: "itunes:email", text: podcast.ownerEmail },
         ],
       },
-      { name: "itunes:type", text: "episodic" },
-      { name: "podcast:locked", attrs: { owner: podcast.ownerEmail }, text: "no" },
+      { name: "itunes:type", text: podcast.type ?? "episodic" },
+      podcast.copyright !== undefined && { name: "copyright", text: podcast.copyright },
+      podcast.complete === true && { name: "itunes:complete", text: "Yes" },
+      podcast.newFeedUrl !== undefined && { name: "itunes:new-feed-url", text: podcast.newFeedUrl },
+      { name: "podcast:locked", attrs: { owner: podcast.ownerEmail }, text: podcast.locked ? "yes" : "no" },
+      ...(podcast.funding ?? []).map((f) => ({ name: "podcast:funding", attrs: { url: f.url }, text: f.text })),
       { name: "podcast:guid", text: input.guid ?? input.podcast.guid ?? podcastGuid(feedUrl) },
       { name: "generator", text: GENERATOR },
       newest && { name: "pubDate", text: rfc2822(newest.publishedAt, newest.episodeId) },
-      { name: "lastBuildDate", text: (input.now ?? new Date()).toUTCString() },
+      { name: "lastBuildDate", text: now.toUTCString() },
       ...episodes.map((e) => item(e, podcast)),
     ],
   };
@@ -81,7 +92,7 @@ export function renderFeed(input: FeedInput): string {
 
 /** Apple categories nest one level: "Society & Culture > Documentary". */
 function category(value: string): XmlElement {
-  const [parent = "", child] = value.split(">").map((s) => s.trim());
+  const { parent, child } = splitCategory(value);
   return {
     name: "itunes:category",
     attrs: { text: parent },
@@ -102,17 +113,22 @@ function item(episode: PublishedEpisode, podcast: PublicPodcast): XmlElement {
     children: [
       { name: "title", text: episode.title },
       episode.description !== undefined && { name: "description", text: episode.description },
+      // Show notes with markup: apps that render HTML read content:encoded (escaped here like all text).
+      episode.description !== undefined && /<[a-z!/]/i.test(episode.description) && { name: "content:encoded", text: episode.description },
       { name: "guid", attrs: { isPermaLink: "false" }, text: episode.guid },
+      episode.link !== undefined && { name: "link", text: episode.link },
       { name: "pubDate", text: rfc2822(episode.publishedAt, episode.episodeId) },
       { name: "enclosure", attrs: { url: enclosure.url, length: enclosure.bytes, type: enclosure.mimeType } },
       { name: "itunes:duration", text: String(Math.round(episode.durationSeconds)) },
-      { name: "itunes:episodeType", text: "full" },
+      { name: "itunes:episodeType", text: episode.episodeType ?? "full" },
       { name: "itunes:explicit", text: String(explicit) },
+      episode.imageUrl !== undefined && { name: "itunes:image", attrs: { href: episode.imageUrl } },
       episode.season !== undefined && { name: "itunes:season", text: String(episode.season) },
       episode.episodeNumber !== undefined && { name: "itunes:episode", text: String(episode.episodeNumber) },
       episode.season !== undefined && { name: "podcast:season", text: String(episode.season) },
       episode.episodeNumber !== undefined && { name: "podcast:episode", text: String(episode.episodeNumber) },
       episode.chapters && { name: "podcast:chapters", attrs: { url: episode.chapters.url, type: CHAPTERS_CONTENT_TYPE } },
+      ...(episode.transcripts ?? []).map((t) => ({ name: "podcast:transcript", attrs: { url: t.url, type: t.type, language: t.language } })),
       ...renditions.map((r) => alternateEnclosure(r, r === enclosure)),
     ],
   };

@@ -73,6 +73,18 @@ describe("media delivery", () => {
     expect((await stale.arrayBuffer()).byteLength).toBe(media.length);
   });
 
+  it("answers If-Modified-Since with 304 when unchanged, 200 when older; If-None-Match wins", async () => {
+    const lastModified = (await fetch(url(mediaPath), { method: "HEAD" })).headers.get("last-modified")!;
+    expect((await fetch(url(mediaPath), { headers: { "If-Modified-Since": lastModified } })).status).toBe(304);
+    const earlier = new Date(Date.parse(lastModified) - 60_000).toUTCString();
+    const changed = await fetch(url(mediaPath), { headers: { "If-Modified-Since": earlier } });
+    expect(changed.status).toBe(200);
+    expect((await changed.arrayBuffer()).byteLength).toBe(media.length);
+    const mismatch = await fetch(url(mediaPath), { headers: { "If-Modified-Since": lastModified, "If-None-Match": '"other"' } });
+    expect(mismatch.status).toBe(200);
+    await mismatch.body?.cancel();
+  });
+
   it("404s unknown objects and never reaches outside public/", async () => {
     expect((await fetch(url(`/media/${podcastId}/${episodeId}/nope.mp3`))).status).toBe(404);
     for (const p of [
@@ -84,6 +96,35 @@ describe("media delivery", () => {
       expect(res.status, p).toBe(404);
       expect(await res.text()).not.toContain("not public");
     }
+  });
+});
+
+describe("CORS (web players on other origins)", () => {
+  const origin = "https://player.example";
+
+  it("answers a preflight for a ranged, conditional GET of media and feeds", async () => {
+    for (const p of [mediaPath, `/feeds/${podcastId}.xml`]) {
+      const res = await fetch(url(p), {
+        method: "OPTIONS",
+        headers: { Origin: origin, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "range, if-none-match" },
+      });
+      expect(res.status, p).toBe(204);
+      expect(res.headers.get("access-control-allow-origin")).toBe("*");
+      expect(res.headers.get("access-control-allow-methods")).toContain("GET");
+      expect(res.headers.get("access-control-allow-headers")?.toLowerCase()).toMatch(/range.*if-none-match/);
+    }
+  });
+
+  it("lets the page read ranges, lengths and ETags", async () => {
+    const res = await fetch(url(mediaPath), { headers: { Origin: origin, Range: "bytes=0-9" } });
+    expect(res.status).toBe(206);
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    const exposed = res.headers.get("access-control-expose-headers")!.split(/,\s*/);
+    expect(exposed).toEqual(expect.arrayContaining(["Content-Range", "Content-Length", "Accept-Ranges", "ETag"]));
+    await res.body?.cancel();
+    const feed = await fetch(url(`/feeds/${podcastId}.xml`), { headers: { Origin: origin } });
+    expect(feed.headers.get("access-control-allow-origin")).toBe("*");
+    await feed.body?.cancel();
   });
 });
 

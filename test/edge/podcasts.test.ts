@@ -32,7 +32,7 @@ describe("POST /podcasts", () => {
     expect(record.uploadTokenSha256).toMatch(/^[0-9a-f]{64}$/);
     // podcast:guid is fixed at creation from the first feed URL (checked against the spec's vectors in test/feed).
     expect(record.guid).toBe(podcastGuid(created.feedUrl));
-    expect(stored).not.toContain(created.uploadToken.split("_").pop());
+    expect(stored).not.toContain(created.uploadToken.slice(`pp_${created.podcastId}_`.length));
 
     const read = await fetch(`${stack.edgeUrl}/podcasts/${created.podcastId}`, { headers: { Authorization: `Bearer ${stack.adminToken}` } });
     expect(read.status).toBe(200);

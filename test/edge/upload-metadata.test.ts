@@ -12,6 +12,26 @@ describe("Upload-Metadata", () => {
     expect(parseUploadMetadata(header)).toEqual({ title: "Épisode 12", filename: "ep12.flac", description: "Notes", filetype: "audio/flac" });
   });
 
+  it("takes the episode's feed fields with the rules of PATCH /episodes/:id", () => {
+    const header = uploadMetadata({ title: "T", filename: "t.wav", season: "2", episodeNumber: "14", episodeType: "trailer", explicit: "no", pubDate: "Tue, 02 Dec 2025 10:00:00 GMT", link: "https://show.example/14", imageUrl: "https://show.example/14.png" });
+    expect(parseUploadMetadata(header).details).toEqual({
+      season: 2, episodeNumber: 14, episodeType: "trailer", explicit: false, pubDate: "2025-12-02T10:00:00.000Z", link: "https://show.example/14", imageUrl: "https://show.example/14.png",
+    });
+    expect(parseUploadMetadata(uploadMetadata({ title: "T", filename: "t.wav" }))).not.toHaveProperty("details");
+  });
+
+  it.each([
+    [{ season: "0" }, 'Upload-Metadata "season" must be a whole number from 1 to 100000'],
+    [{ episodeNumber: "3a" }, 'Upload-Metadata "episodeNumber" must be a whole number'],
+    [{ episodeType: "Full" }, 'Upload-Metadata "episodeType" must be one of full, trailer, bonus'],
+    [{ explicit: "1" }, 'Upload-Metadata "explicit" must be true or false'],
+    [{ pubDate: "2025-13-45" }, 'Upload-Metadata "pubDate" must be a date'],
+    [{ link: "show.example" }, 'Upload-Metadata "link" must be an http(s) URL'],
+    [{ description: "é".repeat(2001) }, 'Upload-Metadata "description" must be at most 4000 bytes'],
+  ])("refuses feed field %j, naming the key", (fields, message) => {
+    expect(() => parseUploadMetadata(uploadMetadata({ title: "T", filename: "t.wav", ...fields }))).toThrow(message);
+  });
+
   it.each([
     ["", "Upload-Metadata is required"],
     ["title", '"title" is required'],

@@ -36,22 +36,24 @@ describe("renderFeed channel", () => {
     expect(feed.author).toBe("Ann Author");
     expect(feed.explicit).toBe(true);
     expect(feed.itunesImage).toBe("https://cdn.example.com/art/show-1.jpg");
-    expect(feed.image?.url).toBe("https://cdn.example.com/art/show-1.jpg");
+    // RSS <image> needs the show's website as its link: without one only itunes:image is written.
+    expect(xml).not.toContain("<image>");
     expect(feed.itunesCategory).toEqual(["Society & Culture > Documentary"]);
     expect(feed.generator).toBe("podcast-pipeline");
     expect(feed.lastBuildDate?.toISOString()).toBe(NOW.toISOString());
     expect(feed.pubDate?.toISOString()).toBe("2025-11-04T10:00:00.000Z");
   });
 
-  it("points atom:link rel=self at the public feed URL, which is also the default link", () => {
+  it("points atom:link rel=self at the public feed URL, and never uses it as the show's website", () => {
     expect(feed.pubsub?.self).toBe(FEED_URL);
-    expect(feed.link).toBe(FEED_URL);
+    expect(xml).not.toMatch(/<link>/);
     expect(xml).toContain(`<atom:link href="${FEED_URL}" rel="self" type="application/rss+xml"/>`);
   });
 
   it("uses the show's website as link when it has one", () => {
     const withLink = parse(renderFeed({ podcast: podcast({ link: "https://show.example/" }), episodes: [], publicBaseUrl: BASE_URL, now: NOW }));
     expect(withLink.link).toBe("https://show.example/");
+    expect(withLink.image?.link).toBe("https://show.example/");
     expect(withLink.pubsub?.self).toBe(FEED_URL);
   });
 
