@@ -50,7 +50,11 @@ export async function followEpisode(client: EdgeClient, episodeId: string, opts:
 
 /** What a creator wants once it is out: where to hear it and the feed apps subscribe to. */
 export function publishedLines(episode: EpisodeStatus, feedUrl: string): string[] {
-  const lines = [`feed: ${feedUrl}`];
-  for (const r of episode.renditions ?? []) lines.push(`audio ${r.id}: ${r.url}`);
-  return lines;
+  return [`feed: ${feedUrl}`, ...renditionLines(episode)];
+}
+
+/** MP3 128k first: it is the feed's enclosure, the file every podcast app plays. */
+export function renditionLines(episode: EpisodeStatus): string[] {
+  const renditions = [...(episode.renditions ?? [])].sort((a, b) => Number(b.id === "mp3_128k") - Number(a.id === "mp3_128k"));
+  return renditions.map((r) => `audio ${r.id}: ${r.url}`);
 }

@@ -8,7 +8,7 @@ import { readFile, stat } from "node:fs/promises";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { EdgeClient } from "./edge-client.ts";
 import { CliError, EXIT } from "./exit-codes.ts";
-import { describeState, followEpisode, publishedLines } from "./follow.ts";
+import { describeState, followEpisode, publishedLines, renditionLines } from "./follow.ts";
 import { METADATA_FLAGS } from "./metadata-flags.ts";
 import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, uploadFile } from "./upload.ts";
 
@@ -158,7 +158,7 @@ async function status(positionals: string[], values: Values): Promise<void> {
   if (!values.follow) {
     const episode = await client.episode(episodeId);
     process.stdout.write(`${describeState(episode)}\n`);
-    for (const r of episode.renditions ?? []) process.stdout.write(`audio ${r.id}: ${r.url}\n`);
+    for (const line of renditionLines(episode)) process.stdout.write(`${line}\n`);
     if (episode.state === "failed") process.exitCode = EXIT.episodeFailed;
     return;
   }

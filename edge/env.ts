@@ -19,6 +19,8 @@ export interface Env {
   /** Base of the exponential retry delay of a failed hand-off, seconds (default 30). */
   DISPATCH_RETRY_BASE_SECONDS?: string;
   OTEL_SERVICE_NAME?: string;
+  /** Longest episode the upload page lets through (the processor's MAX_DURATION_SECONDS; default 6 h). */
+  MAX_DURATION_SECONDS?: string;
 
   /** Secrets. */
   ADMIN_TOKEN?: string;
