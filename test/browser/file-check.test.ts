@@ -189,4 +189,36 @@ describe("the upload page checks the file before sending a byte", () => {
     expect(heapAfter - heapBefore).toBeLessThan(50e6);
     expect(uploadRequests).toEqual([]);
   });
+
+  it("POST /upload/check judges figures by the processor's rules and names a malformed field", async () => {
+    const judge = async (body: unknown) => {
+      const res = await fetch(`${stack.edgeUrl}/upload/check`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      return { status: res.status, body: await res.json() };
+    };
+    const good = { sizeBytes: 1000, recognised: true, hasVideo: false, audioCodec: "flac", durationSeconds: 600 };
+    expect(await judge(good)).toEqual({ status: 200, body: { accepted: true, maxDurationSeconds: 21600 } });
+    expect(await judge({ ...good, audioCodec: "wmav2" })).toEqual({
+      status: 200,
+      body: { accepted: false, code: "unsupported_codec", reason: 'unsupported audio codec "wmav2": upload WAV, AIFF, FLAC, ALAC, MP3, AAC, Opus or Vorbis' },
+    });
+    expect((await judge({ ...good, durationSeconds: 0.4 })).body).toMatchObject({ accepted: false, code: "too_short" });
+    expect((await judge({ ...good, decode: { errors: 5, firstError: "Invalid data" } })).body).toMatchObject({
+      accepted: false,
+      code: "corrupt",
+      reason: "corrupt audio data: 5 decode errors (first: Invalid data)",
+    });
+    expect((await judge({ ...good, recognised: false, audioCodec: undefined })).body).toMatchObject({ code: "not_audio" });
+    expect(await judge({ ...good, durationSeconds: "long" })).toEqual({ status: 400, body: { error: "durationSeconds must be a number or null" } });
+    expect((await judge({ ...good, audioCodec: "<script>" })).status).toBe(400);
+  });
+
+  it("GET /upload/whoami names the token's show: 401 without a token, 403 with a wrong one", async () => {
+    const ask = (token?: string) => fetch(`${stack.edgeUrl}/upload/whoami`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+    const ok = await ask(podcast.uploadToken);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("cache-control")).toBe("no-store");
+    expect(await ok.json()).toEqual({ podcastId: podcast.podcastId, title: "The Test Show", feedUrl: podcast.feedUrl });
+    expect((await ask()).status).toBe(401);
+    expect((await ask(`pp_${podcast.podcastId}_wrongwrongwrongwrongwrong`)).status).toBe(403);
+  });
 });

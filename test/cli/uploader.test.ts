@@ -111,7 +111,7 @@ describe("podcast-pipeline upload, in a terminal", () => {
     expect(done).toMatch(/resuming: [\d.]+ of [\d.]+ MB already stored/);
     expect(done).toContain(`uploaded: episode ${episodeId}`);
     expect(done).toMatch(/100%/);
-    expect(done).toMatch(/processing: audio\.\w+|queued: waiting for the processor/);
+    expect(done).toMatch(/queued: waiting for the processor\n(processing: \w+\n)+published\n/);
     expect(done).toContain("\npublished\n");
     expect(done).toContain(`feed: ${stack.edgeUrl}/feeds/${podcast.podcastId}.xml\naudio mp3_128k: `);
     expect(done).toMatch(new RegExp(`audio mp3_128k: ${stack.edgeUrl}/media/${podcast.podcastId}/${episodeId}/\\S+\\.mp3`));
@@ -123,6 +123,8 @@ describe("podcast-pipeline upload, in a terminal", () => {
     expect(sha256(source!)).toBe(big.sha256);
     const episode = await getEpisode(stack.edgeUrl, podcast.uploadToken, episodeId!);
     expect(episode).toMatchObject({ state: "published", title: "Tales from the terminal", filename: path.basename(big.path) });
+    const record = JSON.parse(new TextDecoder().decode(await getObject(localS3(stack), keys.episode(episodeId!))));
+    expect(record.description).toBe("Show notes, typed in a shell.");
     // Finished uploads are forgotten: running it again would start a new episode, not resume this one.
     expect(JSON.parse((await readFile(path.join(stateDir, "uploads.json"), "utf8")) || "{}")).toEqual({});
 
