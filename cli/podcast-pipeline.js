@@ -4,6 +4,7 @@
 // package installs (node_modules/.bin/node), with the terminal, arguments and exit code passed through.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
 
 const main = fileURLToPath(new URL("./main.ts", import.meta.url));
@@ -19,5 +20,6 @@ if (process.features.typescript) {
   // Ctrl-C reaches the child through the terminal's process group; other signals are passed on.
   for (const signal of ["SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
   process.on("SIGINT", () => {});
-  child.on("exit", (code, signal) => process.exit(code ?? (signal === "SIGINT" ? 130 : 1)));
+  // Killed by a signal: the shell's convention, 128 + its number (130 for SIGINT, 137 for SIGKILL).
+  child.on("exit", (code, signal) => process.exit(code ?? 128 + (constants.signals[signal] ?? 0)));
 }

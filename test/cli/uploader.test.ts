@@ -4,6 +4,7 @@
 // 40 MB upload lasts long enough to watch and to interrupt halfway with Ctrl-C.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFile, execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -41,6 +42,37 @@ async function paneMatches(pattern: RegExp, timeoutMs: number): Promise<string> 
     if (Date.now() > deadline) throw new Error(`the terminal never showed ${pattern}:\n${text}\n${stack.logs().slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** The uploader's own process under the tmux pane: found through the pane's process tree, not by name. */
+function uploaderPids(): number[] {
+  const panePid = Number(tmux("list-panes", "-t", SESSION, "-F", "#{pane_pid}").trim());
+  const parent = new Map<number, number>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const underPane = (pid: number) => {
+    for (let p = parent.get(pid), hops = 0; p && hops < 10; p = parent.get(p), hops++) if (p === panePid) return true;
+    return false;
+  };
+  // On Node 22 the shim runs the CLI in its own process; on an older Node it starts cli/main.ts: the innermost one.
+  const matches = [...parent.keys()].filter((pid) => {
+    if (!underPane(pid)) return false;
+    try {
+      // npx runs the command through its own cache's .bin link: compare real paths.
+      const real = (arg: string) => (arg.startsWith("/") && existsSync(arg) ? realpathSync(arg) : arg);
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").some((arg) => /cli\/(main\.ts|podcast-pipeline\.js)$/.test(real(arg)));
+    } catch {
+      return false;
+    }
+  });
+  return matches.filter((pid) => !matches.some((other) => parent.get(other) === pid));
 }
 
 /** The uploader through pipes (not a terminal): exit code and both streams. */
@@ -102,12 +134,24 @@ describe("podcast-pipeline upload, in a terminal", () => {
     expect(stored).toBeGreaterThan(0);
     expect(stored).toBeLessThan(big.size);
 
+    // Run again, and this time the process dies without a word (a crash, a laptop out of battery): SIGKILL.
+    tmux("send-keys", "-t", SESSION, "clear", "Enter");
+    tmux("send-keys", "-t", SESSION, command, "Enter");
+    await paneMatches(/resuming: [\d.]+ of [\d.]+ MB already stored[\s\S]*\]\s+([5-8]\d)%/, 60_000);
+    const uploader = uploaderPids();
+    expect(uploader).toHaveLength(1);
+    process.kill(uploader[0]!, "SIGKILL");
+    expect(await paneMatches(/^EXIT=\d+$/m, 20_000)).toMatch(/^EXIT=137$/m);
+    const storedBeforeKill = ((await getEpisode(stack.edgeUrl, podcast.uploadToken, episodeId!)) as { upload?: { bytesReceived: number } }).upload?.bytesReceived ?? 0;
+    expect(storedBeforeKill).toBeGreaterThan(stored);
+
     // The same command again: the same episode continues from what the edge kept.
     tmux("send-keys", "-t", SESSION, "clear", "Enter");
     tmux("send-keys", "-t", SESSION, command, "Enter");
     const done = await paneMatches(/EXIT=\d+/, 240_000);
     await writeFile(PANE_CAPTURE, done);
     expect(done).toContain(`found an unfinished upload of this file: episode ${episodeId}`);
+    expect(Number(/resuming: ([\d.]+) of/.exec(done)?.[1]) * 1e6).toBeGreaterThanOrEqual(storedBeforeKill - 1e5);
     expect(done).toMatch(/resuming: [\d.]+ of [\d.]+ MB already stored/);
     expect(done).toContain(`uploaded: episode ${episodeId}`);
     expect(done).toMatch(/100%/);
