@@ -148,7 +148,7 @@ describe("podcast-pipeline upload, in a terminal", () => {
     // The same command again: the same episode continues from what the edge kept.
     tmux("send-keys", "-t", SESSION, "clear", "Enter");
     tmux("send-keys", "-t", SESSION, command, "Enter");
-    const done = await paneMatches(/EXIT=\d+/, 240_000);
+    const done = await paneMatches(/EXIT=\d+/, 300_000);
     await writeFile(PANE_CAPTURE, done);
     expect(done).toContain(`found an unfinished upload of this file: episode ${episodeId}`);
     expect(Number(/resuming: ([\d.]+) of/.exec(done)?.[1]) * 1e6).toBeGreaterThanOrEqual(storedBeforeKill - 1e5);
@@ -176,7 +176,7 @@ describe("podcast-pipeline upload, in a terminal", () => {
     const status = await runCli(["status", episodeId!], { PODCAST_EDGE_URL: stack.edgeUrl, PODCAST_UPLOAD_TOKEN: podcast.uploadToken });
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/^published\naudio mp3_128k: http/);
-  }, 360_000);
+  }, 480_000);
 });
 
 describe("podcast-pipeline, outside a terminal and when things go wrong", () => {
