@@ -28,6 +28,8 @@ export interface Env {
   HONEYCOMB_ENVIRONMENT?: string;
   HONEYCOMB_DATASET?: string;
   HONEYCOMB_UI_URL?: string;
+  /** Longest episode the upload page lets through (the processor's MAX_DURATION_SECONDS; default 6 h). */
+  MAX_DURATION_SECONDS?: string;
 
   /** Secrets. */
   ADMIN_TOKEN?: string;

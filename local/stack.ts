@@ -10,6 +10,7 @@ import { createServer } from "node:net";
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { installPageTools } from "./page-tools.ts";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BIN = path.join(ROOT, "node_modules", ".bin");
@@ -190,6 +191,8 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
 
   try {
     await waitForHttp(`${edgeUrl}/healthz`, edge, "edge (wrangler dev)", 60_000, logs);
+    // The upload page's file checker (ffmpeg.wasm core) is served from R2, as in production.
+    await installPageTools(s3Endpoint);
     if (opts.processor !== false) await startProcessor();
   } catch (err) {
     await Promise.all([stopChild(processor), stopChild(edge)]);

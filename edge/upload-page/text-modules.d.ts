@@ -15,3 +15,15 @@ declare module "*/upload-page.js" {
   const text: string;
   export default text;
 }
+declare module "*/file-check.js" {
+  const text: string;
+  export default text;
+}
+declare module "*/ffmpeg/dist/umd/ffmpeg.js" {
+  const text: string;
+  export default text;
+}
+declare module "*/ffmpeg/dist/umd/814.ffmpeg.js" {
+  const text: string;
+  export default text;
+}

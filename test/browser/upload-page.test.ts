@@ -94,7 +94,16 @@ describe("upload page", () => {
 
     await page.getByLabel("Upload token").fill(podcast.uploadToken);
     await page.getByLabel("Episode title").fill("Recorded in the browser");
+    // The show the token belongs to, named as soon as the token is entered.
+    await page.getByLabel("Show notes").click();
+    await expect.poll(() => page.locator("#show").textContent()).toBe("Uploads to The Test Show");
+    await page.getByLabel("Show notes").fill("Notes for the browser episode.");
     await page.getByLabel(/Audio file/).setInputFiles(wav.path);
+    // Checked in the browser before anything is sent; the figures stay up while it uploads.
+    await expect.poll(() => page.locator("#check-status").getAttribute("data-state"), { timeout: 60_000 }).toBe("accepted");
+    expect(await page.locator("#fig-codec").textContent()).toMatch(/^pcm_s16le/);
+    expect(await page.locator("#fig-sample-rate").textContent()).toBe("44100 Hz");
+    expect(await page.locator("#fig-channels").textContent()).toMatch(/^2/);
     await page.getByRole("button", { name: "Upload" }).click();
 
     // The episode id appears once the upload is created, before the bytes are all sent.
@@ -122,7 +131,26 @@ describe("upload page", () => {
     expect(sha256(stored!)).toBe(wav.sha256);
 
     const res = await fetch(`${stack.edgeUrl}/episodes/${episodeId}`, { headers: { Authorization: `Bearer ${podcast.uploadToken}` } });
-    expect(await res.json()).toMatchObject({ state: "published", title: "Recorded in the browser", filename: path.basename(wav.path) });
+    const episode = (await res.json()) as { renditions: { id: string; url: string }[] };
+    expect(episode).toMatchObject({ state: "published", title: "Recorded in the browser", filename: path.basename(wav.path) });
+    const record = JSON.parse(new TextDecoder().decode(await getObject(localS3(stack), keys.episode(episodeId))));
+    expect(record.description).toBe("Notes for the browser episode.");
+
+    // Links to the episode's audio (the feed's MP3 enclosure) and the feed; both answer.
+    expect(await page.locator("#check").isVisible()).toBe(true);
+    const audioHref = await page.getByRole("link", { name: "listen to the episode" }).getAttribute("href");
+    expect(audioHref).toBe(episode.renditions.find((r) => r.id === "mp3_128k")!.url);
+    const feedHref = await page.getByRole("link", { name: "the podcast's feed" }).getAttribute("href");
+    expect(feedHref).toBe(podcast.feedUrl);
+    for (const href of [audioHref!, feedHref!]) expect((await fetch(href, { method: "HEAD" })).status).toBe(200);
+
+    // "Upload another": a clean form for the same show.
+    await page.getByRole("button", { name: "Upload another episode" }).click();
+    expect(await page.getByLabel("Episode title").inputValue()).toBe("");
+    expect(await page.getByLabel("Show notes").inputValue()).toBe("");
+    expect(await page.locator("#progress-section").isHidden()).toBe(true);
+    expect(await page.locator("#check").isHidden()).toBe(true);
+    expect(await page.getByLabel("Upload token").inputValue()).toBe(podcast.uploadToken);
   });
 
   it("resumes an interrupted upload when the same file is chosen again after a reload", async () => {
@@ -164,14 +192,26 @@ describe("upload page", () => {
     expect(sha256(stored!)).toBe(big.sha256);
   });
 
-  it("says so when the token is refused, and stores nothing", async () => {
+  it("after a refused token shows the error alone: no progress, no state, no Resume, nothing created", async () => {
+    const uploadRequests: string[] = [];
+    const onRequest = (req: { url(): string; method(): string }) => {
+      if (new URL(req.url()).pathname.startsWith("/uploads")) uploadRequests.push(`${req.method()} ${req.url()}`);
+    };
+    page.on("request", onRequest);
     await page.goto(`${stack.edgeUrl}/upload`);
     await page.getByLabel("Upload token").fill(`pp_${podcast.podcastId}_wrongwrongwrongwrongwrong`);
     await page.getByLabel("Episode title").fill("Should not upload");
     await page.getByLabel(/Audio file/).setInputFiles(wav.path);
     await page.getByRole("button", { name: "Upload" }).click();
-    await expect.poll(() => page.locator("#upload-error").textContent(), { timeout: 15_000 }).toMatch(/token was not accepted/);
-    expect(await page.locator("#episode-id").textContent()).toBe("not created yet");
+    await expect.poll(() => page.locator("#form-error").textContent(), { timeout: 15_000 }).toBe("The upload token was not accepted (upload token not valid).");
+    expect(await page.locator("#progress-section").isHidden()).toBe(true);
+    expect(await page.locator("#pause").isHidden()).toBe(true);
+    expect(await page.locator("#show").isHidden()).toBe(true);
+    expect(await page.locator("#percent").isVisible()).toBe(false);
+    expect(await page.getByText("State", { exact: true }).isVisible()).toBe(false);
+    expect(await page.getByRole("button", { name: "Upload" }).isEnabled()).toBe(true);
+    page.off("request", onRequest);
+    expect(uploadRequests).toEqual([]);
   });
 
   it("asks for what is missing instead of uploading", async () => {
