@@ -2,6 +2,7 @@ import { instrument, instrumentDO } from "@microlabs/otel-cf-workers";
 import type { Env } from "./env.ts";
 import { app } from "./app.ts";
 import { consumeBatch } from "./queue/consumer.ts";
+import { runScheduled } from "./scheduled/index.ts";
 import { traceConfig } from "./telemetry/config.ts";
 import { describeRequestSpan } from "./telemetry/request-span.ts";
 import { EpisodeUpload as UninstrumentedEpisodeUpload } from "./upload/episode-upload.ts";
@@ -27,4 +28,6 @@ export default {
   fetch: traced.fetch,
   // Not wrapped by otel-cf-workers: its message proxy drops msg.retry()'s delay. The consumer builds its own spans.
   queue: (batch, env, ctx) => consumeBatch(batch, env, ctx),
+  // Cron Trigger (wrangler.toml [triggers]): the sweep and other periodic tasks, edge/scheduled/.
+  scheduled: (controller, env, ctx) => runScheduled(controller, env, ctx),
 } satisfies ExportedHandler<Env>;

@@ -1,0 +1,24 @@
+/**
+ * The Worker's scheduled work (Cron Trigger `* * * * *` in wrangler.toml):
+ * every task in SCHEDULED_TASKS runs each minute, one after another. One
+ * task's failure is logged and does not stop the others. Locally, wrangler
+ * dev does not fire crons: local/stack.ts calls `/__scheduled` on the same
+ * schedule (`--test-scheduled`), so the same handler runs.
+ */
+import type { Env } from "../env.ts";
+import { sweepStrandedEpisodes } from "./sweep-stranded-episodes.ts";
+
+export type ScheduledTask = (env: Env, now: Date) => Promise<void>;
+
+export const SCHEDULED_TASKS: ScheduledTask[] = [sweepStrandedEpisodes];
+
+export async function runScheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
+  const now = new Date(controller.scheduledTime || Date.now());
+  for (const task of SCHEDULED_TASKS) {
+    try {
+      await task(env, now);
+    } catch (err) {
+      console.error(`scheduled task ${task.name} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+}
