@@ -70,7 +70,8 @@ export async function dispatchJob(env: Env, job: EpisodeJob, traceparent: string
     body = undefined;
   }
   const answer = parseJobOutcome(body);
-  const detail = answer && "reason" in answer ? answer.reason : ((body as { error?: unknown })?.error ?? text.slice(0, 200));
+  const loose = body as { reason?: unknown; error?: unknown } | undefined;
+  const detail = answer && "reason" in answer ? answer.reason : (loose?.reason ?? loose?.error ?? text.slice(0, 200));
   const why = typeof detail === "string" && detail ? `: ${detail.slice(0, 500)}` : "";
   if ((res.status === 202 || res.status === 200) && answer && answer.outcome !== "rejected" && answer.outcome !== "retry") {
     return { outcome: answer.outcome };
