@@ -151,7 +151,8 @@ async function runJob(job: EpisodeJob, started: Episode, podcast: Podcast, held:
     end = { outcome: "published" };
   } catch (err) {
     const stage = err instanceof StageFailed ? err.stage : undefined;
-    const cause = held.overdue.aborted ? held.overdue.reason : err instanceof StageFailed ? err.cause : err;
+    // A stage stopped by a lost lease or the deadline reports a plain abort: name the real reason.
+    const cause = held.lost.aborted ? held.lost.reason : held.overdue.aborted ? held.overdue.reason : err instanceof StageFailed ? err.cause : err;
     if (cause instanceof InputRejected) {
       end = { outcome: "rejected", reason: cause.message, ...(stage ? { stage } : {}), failureClass: cause.code };
     } else {

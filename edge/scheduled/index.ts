@@ -12,11 +12,12 @@ export type ScheduledTask = (env: Env, now: Date) => Promise<void>;
 
 export const SCHEDULED_TASKS: ScheduledTask[] = [sweepStrandedEpisodes];
 
-export async function runScheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
-  const now = new Date(controller.scheduledTime || Date.now());
+export async function runScheduled(_controller: ScheduledController, env: Env, _ctx: ExecutionContext): Promise<void> {
   for (const task of SCHEDULED_TASKS) {
     try {
-      await task(env, now);
+      // The clock, not controller.scheduledTime: under wrangler dev's /__scheduled that is the cron's
+      // next slot (up to a minute ahead), which would age every lease and deadline by as much.
+      await task(env, new Date());
     } catch (err) {
       console.error(`scheduled task ${task.name} failed: ${err instanceof Error ? err.message : String(err)}`);
     }

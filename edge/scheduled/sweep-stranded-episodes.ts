@@ -29,28 +29,30 @@ export function sweepDeadlines(env: Env): SweepDeadlines {
   };
 }
 
-export async function sweepStrandedEpisodes(env: Env, now: Date): Promise<void> {
+export async function sweepStrandedEpisodes(env: Env, _now: Date): Promise<void> {
   const deadlines = sweepDeadlines(env);
   for await (const entry of listEpisodeIndex(env.MEDIA)) {
     // Records written before the index existed have no metadata: read those too.
     if (entry.state && entry.state !== "queued" && entry.state !== "processing") continue;
     try {
-      await sweepOne(env, entry.episodeId, now, deadlines);
+      await sweepOne(env, entry.episodeId, deadlines);
     } catch (err) {
       console.error(`sweep: episode ${entry.episodeId}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 }
 
-async function sweepOne(env: Env, episodeId: string, now: Date, deadlines: SweepDeadlines): Promise<void> {
+async function sweepOne(env: Env, episodeId: string, deadlines: SweepDeadlines): Promise<void> {
   const episode = await readEpisode(env.MEDIA, episodeId);
   if (!episode || (episode.state !== "queued" && episode.state !== "processing")) return;
   const lease = (await readRecord<Lease>(env.MEDIA, leaseKey(episodeId))) ?? undefined;
+  // Read after the records: a sweep of many episodes takes a while, and a lease is judged against now.
+  const now = new Date();
   const why = strandedBecause(episode, lease, now, deadlines);
   if (!why) return;
   // Recorded first: the next sweep waits a whole queued deadline before sending again.
   const next: Episode = resent(episode, now);
   await writeEpisode(env.MEDIA, next);
   await resendJob(env, next, why);
-  console.info(`sweep: re-sent episode ${episodeId} (${why})`);
+  console.info(`sweep: re-sent episode ${episodeId} (${why}${lease ? `; lease expired ${lease.expiresAt}` : ""})`);
 }
