@@ -68,6 +68,7 @@ const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[0-3]$/;
 describe("queue dispatch", () => {
   it("hands the completed upload's job to the processor once, signed, with a traceparent in the episode's trace", async () => {
     const podcast = await createPodcast(stack);
+    processor.script(podcast.podcastId, [{ status: 202 }]);
     const { episodeId } = await upload(podcast);
     const [delivery] = await processor.waitForJobs(episodeId, 1);
     const job = parseEpisodeJob(delivery!.job);

@@ -3,8 +3,9 @@
  * and telemetry tests: an HTTP server on a free port that accepts
  * `POST /jobs` like the real one and answers whatever the test scripts per
  * episode (accepted, published, rejected, 503, or a dropped connection).
- * By default it answers 202 accepted, as the real one does once a run
- * started (it runs nothing: the episode stays queued).
+ * By default it answers 200 published (the real one's answer to a job
+ * already done); 202 answers accepted, as the real one does once a run
+ * started (the fake runs nothing: the episode stays queued).
  */
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -46,7 +47,7 @@ export async function startFakeProcessor(): Promise<FakeProcessor> {
       received.push({ job, raw, headers: req.headers, at: Date.now() });
       const answers = scripts.get(job.episodeId) ?? scripts.get(job.podcastId) ?? [];
       const nth = received.filter((r) => r.job.episodeId === job.episodeId).length - 1;
-      const answer: FakeAnswer = answers[Math.min(nth, answers.length - 1)] ?? { status: 202 };
+      const answer: FakeAnswer = answers[Math.min(nth, answers.length - 1)] ?? { status: 200 };
       if (answer === "drop") return void req.socket.destroy();
       // Scripted bodies get the episode id every JobOutcome carries.
       const body =
