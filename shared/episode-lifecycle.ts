@@ -97,6 +97,9 @@ export function rerun(e: Episode, now = new Date()): Episode {
 
 // ---- Deadlines: when the sweep considers an unfinished episode lost ------------------------------
 
+/** A run that failed transiently is sent again after 30 s, 60 s, 120 s... (at most the queued deadline). */
+export const RUN_RETRY_BASE_SECONDS = 30;
+
 export interface SweepDeadlines {
   /** A queued episode untouched this long is re-sent (covers the queue's own retries: 30+60+120+240+480 s). */
   queuedSeconds: number;
@@ -128,7 +131,10 @@ export function runDeadlineSeconds(e: Episode, d: SweepDeadlines): number {
 export function strandedBecause(e: Episode, lease: Lease | undefined, now: Date, d: SweepDeadlines): string | undefined {
   const age = (since: string | undefined) => (now.getTime() - Date.parse(since ?? e.updatedAt)) / 1000;
   if (e.state === "queued") {
-    return age(e.updatedAt) > d.queuedSeconds ? `queued for ${Math.round(age(e.updatedAt))} s` : undefined;
+    // Back from a run that failed transiently: nothing else will send it, so it waits only a backoff.
+    const afterRun = e.lastRetry && e.lastRetry.delivery === undefined;
+    const wait = afterRun ? Math.min(d.queuedSeconds, RUN_RETRY_BASE_SECONDS * 2 ** Math.max(0, runsInBudget(e) - 1)) : d.queuedSeconds;
+    return age(e.updatedAt) > wait ? `queued for ${Math.round(age(e.updatedAt))} s` : undefined;
   }
   if (e.state !== "processing") return undefined;
   if (!lease || leaseExpired(lease, now)) {

@@ -46,6 +46,10 @@ describe("episode lifecycle", () => {
     const d = DEFAULT_DEADLINES;
     expect(strandedBecause(queued, undefined, at(d.queuedSeconds - 1), d)).toBeUndefined();
     expect(strandedBecause(queued, undefined, at(d.queuedSeconds + 1), d)).toMatch(/^queued for/);
+    // A run that failed transiently waits a backoff, not the whole queued deadline.
+    const afterRun = runFailed(runStarted(runFailed(runStarted(queued, t0), "x", undefined, t0), t0), "y", undefined, t0);
+    expect(strandedBecause(afterRun, undefined, at(59), d)).toBeUndefined();
+    expect(strandedBecause(afterRun, undefined, at(61), d)).toMatch(/^queued for/);
     const running = { ...runStarted(queued, t0), stage: "transcode" as const };
     expect(strandedBecause(running, lease(at(60)), at(30), d)).toBeUndefined();
     expect(strandedBecause(running, lease(at(60)), at(61), d)).toBe("processing transcode with no live run");
