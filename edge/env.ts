@@ -28,11 +28,19 @@ export interface Env {
   HONEYCOMB_ENVIRONMENT?: string;
   HONEYCOMB_DATASET?: string;
   HONEYCOMB_UI_URL?: string;
-  /** Longest episode the upload page lets through (the processor's MAX_DURATION_SECONDS; default 6 h). */
+  /** How long the consumer waits for the processor to accept a job (it answers once the run has started), seconds (default 60). */
+  DISPATCH_TIMEOUT_SECONDS?: string;
+  /** Sweep deadlines (shared/episode-lifecycle.ts DEFAULT_DEADLINES; README "Limits"). */
+  SWEEP_QUEUED_SECONDS?: string;
+  SWEEP_RUN_BASE_SECONDS?: string;
+  SWEEP_RUN_SECONDS_PER_AUDIO_SECOND?: string;
+  /** The processor's MAX_DURATION_SECONDS, for the run deadline of an episode whose duration is not known yet, and the longest episode the upload page lets through. */
   MAX_DURATION_SECONDS?: string;
 
   /** Secrets. */
   ADMIN_TOKEN?: string;
+  /** HMAC key of every job sent to the processor (shared/job-signature.ts); the processor has the same. */
+  JOB_SIGNING_SECRET?: string;
   OTEL_EXPORTER_OTLP_ENDPOINT?: string;
   OTEL_EXPORTER_OTLP_HEADERS?: string;
 }

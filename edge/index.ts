@@ -28,6 +28,7 @@ export default {
   fetch: traced.fetch,
   // Not wrapped by otel-cf-workers: its message proxy drops msg.retry()'s delay. The consumer builds its own spans.
   queue: (batch, env, ctx) => consumeBatch(batch, env, ctx),
-  // Not wrapped either: scheduled tasks need the raw bindings (Queue.metrics()).
+  // Cron Trigger (wrangler.toml [triggers]): the sweep and other periodic tasks, edge/scheduled/.
+  // Not wrapped by otel-cf-workers: scheduled tasks need the raw bindings (Queue.metrics()).
   scheduled: (controller, env, ctx) => runScheduled(controller, env, ctx),
 } satisfies ExportedHandler<Env>;

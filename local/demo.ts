@@ -107,6 +107,7 @@ if (args.exit) {
   await localTraces?.stop();
 } else {
   say(`serving at ${stack.edgeUrl}; point a podcast app at the feed URL. Ctrl-C stops.`);
+  say("the sweep of stranded episodes runs every minute, as the Cron Trigger runs it in production");
 }
 
 /** The admin token of this data folder: made once, kept beside the state it guards. */

@@ -7,7 +7,8 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
-import { mkdir } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { installPageTools } from "./page-tools.ts";
@@ -32,16 +33,19 @@ export interface StackOptions {
   /** Runtime of the processor process (default node; deno proves it runs there too). */
   processorRuntime?: "node" | "deno";
   adminToken?: string;
+  /** JOB_SIGNING_SECRET shared by the edge and the processor (default: made once per data folder and kept in it). */
+  signingSecret?: string;
+  /**
+   * How often the stack drives the Worker's scheduled handler (the sweep) as
+   * the Cron Trigger does in production, ms. Default SCHEDULE_INTERVAL_MS or
+   * 60000 (the cron's every minute); 0: never (tests call `runScheduled()` themselves).
+   */
+  scheduleIntervalMs?: number;
   /** OTLP/HTTP endpoint both services export to (OTEL_EXPORTER_OTLP_ENDPOINT). */
   otlpEndpoint?: string;
   /** Extra Worker vars (e.g. a short UPLOAD_EXPIRY_SECONDS in tests). */
   edgeVars?: Record<string, string>;
   processorEnv?: Record<string, string>;
-  /**
-   * How often to fire the Worker's Cron Trigger (GET /__scheduled), as production's
-   * `* * * * *` does: default SCHEDULE_INTERVAL_MS or 60000; 0 = never (tests call it themselves).
-   */
-  scheduleIntervalMs?: number;
   /** Where the children's output goes; default: collected, printed on failure. */
   log?: (service: "edge" | "processor", line: string) => void;
 }
@@ -51,7 +55,12 @@ export interface LocalStack {
   processorUrl: string;
   s3Endpoint: string;
   adminToken: string;
+  signingSecret: string;
   dataDir: string;
+  /** Runs the Worker's scheduled handler once, as the cron would (GET /__scheduled). */
+  runScheduled(): Promise<void>;
+  /** Kills the processor with SIGKILL: no drain, no cleanup (a crash). */
+  killProcessor(): Promise<void>;
   /** Recent output of both services, for test failure messages. */
   logs(): string;
   stopProcessor(): Promise<void>;
@@ -68,6 +77,35 @@ export async function freePort(): Promise<number> {
       const { port } = srv.address() as { port: number };
       srv.close(() => resolve(port));
     });
+  });
+}
+
+/** A secret of this data folder: made once, kept beside the state it guards (mode 0600). */
+async function folderSecret(dataDir: string, name: string, make: () => string): Promise<string> {
+  const file = path.join(dataDir, name);
+  try {
+    const v = (await readFile(file, "utf8")).trim();
+    if (v) return v;
+  } catch {
+    // not made yet
+  }
+  const v = make();
+  await writeFile(file, v + "\n", { mode: 0o600 });
+  return v;
+}
+
+/** KEY=value lines for wrangler's --env-file: secrets reach the Worker through a file, never argv (readable in /proc). */
+function envFileText(vars: Record<string, string>): string {
+  return Object.entries(vars)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join("\n");
+}
+
+function killChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill("SIGKILL");
   });
 }
 
@@ -107,7 +145,8 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
   const edgeUrl = `http://127.0.0.1:${edgePort}`;
   const processorUrl = `http://127.0.0.1:${processorPort}`;
   const s3Endpoint = `${edgeUrl}/cdn-cgi/local/r2/s3`;
-  const adminToken = opts.adminToken ?? `local-admin-${Math.random().toString(36).slice(2)}`;
+  const adminToken = opts.adminToken ?? `local-admin-${randomBytes(16).toString("hex")}`;
+  const signingSecret = opts.signingSecret ?? (await folderSecret(opts.dataDir, "job-signing-secret", () => randomBytes(32).toString("hex")));
 
   const recent: string[] = [];
   const log = (service: "edge" | "processor", line: string) => {
@@ -135,10 +174,15 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
     PUBLIC_BASE_URL: edgeUrl,
     PROCESSOR_URL: processorUrl,
     DISPATCH_MODE: "http",
-    ADMIN_TOKEN: adminToken,
-    ...(opts.otlpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: opts.otlpEndpoint } : {}),
     ...opts.edgeVars,
   };
+  const secrets: Record<string, string> = {
+    ADMIN_TOKEN: adminToken,
+    JOB_SIGNING_SECRET: signingSecret,
+    ...(opts.otlpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: opts.otlpEndpoint } : {}),
+  };
+  const envFile = path.join(opts.dataDir, "edge-secrets.env");
+  await writeFile(envFile, envFileText(secrets) + "\n", { mode: 0o600 });
   const edge = spawn(
     path.join(BIN, "wrangler"),
     [
@@ -149,9 +193,10 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
       "--inspector-port", String(inspectorPort),
       "--persist-to", path.join(opts.dataDir, "wrangler"),
       "--show-interactive-dev-session=false",
-      // wrangler dev never fires crons itself: /__scheduled runs the scheduled handler.
-      "--test-scheduled",
       "--log-level", "info",
+      // /__scheduled runs the scheduled handler: wrangler dev does not fire crons by itself.
+      "--test-scheduled",
+      "--env-file", envFile,
       ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     ],
     {
@@ -174,6 +219,8 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
         ...process.env,
         PATH: `${BIN}:${process.env.PATH}`,
         PORT: String(processorPort),
+        HOST: "127.0.0.1",
+        JOB_SIGNING_SECRET: signingSecret,
         R2_S3_ENDPOINT: s3Endpoint,
         R2_BUCKET: LOCAL_S3.bucket,
         R2_ACCESS_KEY_ID: LOCAL_S3.accessKeyId,
@@ -199,29 +246,41 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
     throw err;
   }
 
-  const intervalMs = opts.scheduleIntervalMs ?? Number(process.env.SCHEDULE_INTERVAL_MS ?? 60_000);
-  const scheduler =
-    intervalMs > 0
+  const runScheduled = async () => {
+    const res = await fetch(`${edgeUrl}/__scheduled?cron=${encodeURIComponent("* * * * *")}`, { signal: AbortSignal.timeout(60_000) });
+    await res.body?.cancel();
+    if (res.status >= 400) throw new Error(`/__scheduled answered ${res.status}`);
+  };
+  // Production's Cron Trigger, locally: the same handler on the same schedule.
+  const interval = opts.scheduleIntervalMs ?? Number(process.env.SCHEDULE_INTERVAL_MS ?? 60_000);
+  let scheduling: Promise<void> = Promise.resolve();
+  const schedule =
+    interval > 0
       ? setInterval(() => {
-          fetch(`${edgeUrl}/__scheduled?cron=*+*+*+*+*`)
-            .then((res) => res.body?.cancel())
-            .catch((err) => log("edge", `scheduled run failed: ${err instanceof Error ? err.message : err}`));
-        }, intervalMs)
+          scheduling = runScheduled().catch((err) => log("edge", `scheduled run failed: ${(err as Error).message}`));
+        }, interval)
       : undefined;
-  scheduler?.unref();
+  schedule?.unref();
+  const stopSchedule = async () => {
+    if (schedule) clearInterval(schedule);
+    await scheduling;
+  };
 
   return {
     edgeUrl,
     processorUrl,
     s3Endpoint,
     adminToken,
+    signingSecret,
     dataDir: opts.dataDir,
     logs,
+    runScheduled,
     startProcessor,
     stopProcessor: () => stopChild(processor),
-    stop: () => {
-      clearInterval(scheduler);
-      return Promise.all([stopChild(processor), stopChild(edge)]).then(() => undefined);
+    killProcessor: () => killChild(processor),
+    stop: async () => {
+      await stopSchedule();
+      await Promise.all([stopChild(processor), stopChild(edge)]);
     },
   };
 }

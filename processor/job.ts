@@ -1,20 +1,25 @@
 /**
- * One delivery of an EpisodeJob: the audio.pipeline.process span, the
- * episode record's lifecycle (processing -> published | failed), the job's
- * temporary folder, and the JobOutcome the edge acts on.
+ * One job: `startJob` checks it against the episode record and takes the
+ * episode's lease (that is the answer to POST /jobs, given at once); the run
+ * then goes on without the request and reports its end through the episode
+ * record: published (distribute), failed (bad input, or runs used up) or
+ * back to queued (transient: the edge's sweep re-sends it). Transitions come
+ * from shared/episode-lifecycle.ts.
  */
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
 import { SpanKind, SpanStatusCode, context, trace, type Context } from "@opentelemetry/api";
-import { touch, type Episode } from "../shared/episode.ts";
+import type { Episode } from "../shared/episode.ts";
+import { MAX_RUNS, failed, rejected, runFailed, runStarted, runsInBudget, stageStarted, uploadIsComplete } from "../shared/episode-lifecycle.ts";
 import type { EpisodeJob, JobOutcome } from "../shared/job.ts";
 import type { Podcast } from "../shared/podcast.ts";
 import { keys } from "../shared/storage-keys.ts";
-import { ATTR, SPANS } from "../shared/telemetry.ts";
+import { ATTR, SPANS, type StageName } from "../shared/telemetry.ts";
 import { InputRejected, describeError, transientClass } from "./errors.ts";
 import { Slots } from "./media/slots.ts";
 import type { MediaTools } from "./media/tools.ts";
 import { StageFailed, TRACER_NAME, runPipeline, type PipelineMetrics } from "./pipeline.ts";
+import { acquireLease, type HeldLease } from "./storage/lease.ts";
 import type { ObjectStore } from "./storage/object-store.ts";
 
 export interface JobDeps {
@@ -26,126 +31,175 @@ export interface JobDeps {
   maxDurationSeconds: number;
   /** FFMPEG_PROCESSES: ffmpeg processes run at once (default: one per CPU). */
   ffmpegProcesses?: number;
-  /** Aborted when the processor must stop: the job ends as "retry". */
+  /** JOB_LEASE_SECONDS: a run's lease lives this long past its last renewal (default 60). */
+  leaseSeconds?: number;
+  /** JOB_MAX_RUN_SECONDS: a run still going after this is stopped as a transient failure (default: the run deadline at MAX_DURATION_SECONDS). */
+  maxRunSeconds?: number;
+  /** Aborted when the processor must stop: the run ends as a transient failure. */
   signal: AbortSignal;
   /** After the job's span has ended: flush telemetry so its spans and metrics leave now. */
   afterJob?: () => Promise<void>;
 }
 
-export async function processJob(job: EpisodeJob, deps: JobDeps, parent: Context): Promise<JobOutcome> {
-  const tracer = trace.getTracer(TRACER_NAME);
-  const attributes = {
-    [ATTR.episodeId]: job.episodeId,
-    [ATTR.podcastId]: job.podcastId,
-    [ATTR.fileName]: job.filename,
-    [ATTR.fileSize]: job.size,
-  };
-  const span = tracer.startSpan(SPANS.pipeline, { kind: SpanKind.CONSUMER, attributes }, parent);
-  const ctx = trace.setSpan(parent, span);
-  const started = performance.now();
-  deps.metrics.jobsInProgress.add(1);
-  let outcome: JobOutcome;
-  let failureClass: string | undefined;
-  try {
-    outcome = await context.with(ctx, () => run(job, deps, attributes, (a) => span.setAttributes(a)));
-  } catch (err) {
-    // Not from a stage (records, temp folder): transient by nature.
-    outcome = { outcome: "retry", episodeId: job.episodeId, reason: describeError(err) };
-    failureClass = transientClass(err);
-  } finally {
-    deps.metrics.jobsInProgress.add(-1);
-  }
-  if (outcome.outcome !== "published") {
-    failureClass ??= (outcome as { failureClass?: string }).failureClass ?? "internal";
-    span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.reason });
-    span.setAttribute(ATTR.failureReason, outcome.reason);
-    deps.metrics.jobsFailed.add(1, { [ATTR.outcome]: outcome.outcome, "audio.failure.class": failureClass });
-  }
-  span.setAttribute(ATTR.outcome, outcome.outcome);
-  deps.metrics.jobsCompleted.add(1, { [ATTR.outcome]: outcome.outcome });
-  deps.metrics.totalDuration.record((performance.now() - started) / 1000, { [ATTR.outcome]: outcome.outcome });
-  span.end();
-  if (deps.afterJob) {
-    // Bounded: an unreachable collector must not hold the answer the edge is waiting for.
-    await Promise.race([deps.afterJob(), new Promise((r) => setTimeout(r, 5000).unref())]);
-  }
-  // The failure class is for metrics only; the edge gets the contract's shape.
-  const { failureClass: _internal, ...answer } = outcome as JobOutcome & { failureClass?: string };
-  return answer as JobOutcome;
+/** The answer to POST /jobs, and the run to start when the job was accepted. */
+export interface JobStart {
+  outcome: JobOutcome;
+  /** HTTP status: 202 accepted/running, 200 published, 404/409/422 refused, 503 retry. */
+  status: number;
+  run?: () => Promise<void>;
 }
 
-type Outcome = JobOutcome & { failureClass?: string };
+const refuse = (job: EpisodeJob, status: number, reason: string): JobStart => ({
+  outcome: { outcome: "rejected", episodeId: job.episodeId, reason },
+  status,
+});
 
-async function run(
-  job: EpisodeJob,
-  deps: JobDeps,
-  attributes: Record<string, string | number>,
-  annotate: (a: Record<string, string | number | boolean>) => void,
-): Promise<Outcome> {
+/**
+ * The job as the edge signed it names an episode; everything else comes from
+ * the episode record (its podcast, its source), so a job cannot point one
+ * episode at another's audio or show. Refusals change nothing stored.
+ */
+export async function startJob(job: EpisodeJob, deps: JobDeps, parent: Context): Promise<JobStart> {
   const { bucket } = deps;
   const episodeKey = keys.episode(job.episodeId);
   const found = await bucket.getJson<Episode>(episodeKey);
-  if (!found) {
-    return reject(job, "episode_missing", `no episode record for ${job.episodeId}`);
-  }
-  if (found.state === "published") {
-    // At-least-once delivery: the work is done and its outputs are in place.
-    annotate({ "audio.pipeline.duplicate": true, [ATTR.attempt]: found.attempts });
-    return { outcome: "published", episodeId: job.episodeId };
-  }
-  let episode = touch(found, { state: "processing", attempts: (found.attempts ?? 0) + 1, failure: undefined });
-  annotate({ [ATTR.attempt]: episode.attempts });
+  if (!found) return refuse(job, 404, `no episode ${job.episodeId}`);
+  if (found.podcastId !== job.podcastId) return refuse(job, 409, `episode ${job.episodeId} does not belong to podcast ${job.podcastId}`);
+  if (found.state === "published") return { outcome: { outcome: "published", episodeId: job.episodeId }, status: 200 };
+  if (!uploadIsComplete(found)) return refuse(job, 409, `the upload of episode ${job.episodeId} is not complete`);
+  if (found.state === "failed") return refuse(job, 409, `episode ${job.episodeId} has failed; an operator's re-run starts it again`);
 
-  const podcast = await bucket.getJson<Podcast>(keys.podcast(job.podcastId));
-  if (!podcast) {
-    const reason = `podcast ${job.podcastId} does not exist`;
-    await bucket.putJson(episodeKey, touch(episode, { state: "failed", failure: { reason, permanent: true } }));
-    return reject(job, "podcast_missing", reason);
-  }
-  await bucket.putJson(episodeKey, episode);
-
-  await mkdir(deps.workDir, { recursive: true });
-  const jobDir = await mkdtemp(path.join(deps.workDir, `${job.episodeId}-`));
+  const held = await acquireLease(bucket, job.episodeId, deps.leaseSeconds ?? 60, deps.maxRunSeconds);
+  if (!held) return { outcome: { outcome: "running", episodeId: job.episodeId }, status: 202 };
   try {
-    const result = await runPipeline(
-      {
-        episode,
-        podcast,
-        sourceKey: job.sourceKey,
-        bucket,
-        publicBaseUrl: deps.publicBaseUrl,
-        maxDurationSeconds: deps.maxDurationSeconds,
-      },
-      {
-        tools: deps.tools,
-        slots: new Slots(deps.ffmpegProcesses),
-        jobDir,
-        signal: deps.signal,
-        metrics: deps.metrics,
-        attributes,
-        onStageStart: async (stage) => {
-          episode = touch(episode, { stage });
-          await bucket.putJson(episodeKey, episode);
-        },
-      },
-    );
-    annotate({ [ATTR.durationSeconds]: result.episode.durationSeconds ?? 0 });
-    return { outcome: "published", episodeId: job.episodeId };
-  } catch (err) {
-    if (!(err instanceof StageFailed)) throw err;
-    if (err.cause instanceof InputRejected) {
-      const reason = err.cause.message;
-      // Permanent: the creator sees why; the raw upload stays untouched for inspection.
-      await bucket.putJson(episodeKey, touch(episode, { state: "failed", stage: err.stage, failure: { reason, stage: err.stage, permanent: true } }));
-      return { ...reject(job, err.cause.code, reason) };
+    // Read again under the lease: a run that just ended may have moved it on.
+    const current = (await bucket.getJson<Episode>(episodeKey)) ?? found;
+    if (current.state === "published" || current.state === "failed") {
+      await held.release();
+      return current.state === "published"
+        ? { outcome: { outcome: "published", episodeId: job.episodeId }, status: 200 }
+        : refuse(job, 409, `episode ${job.episodeId} has failed`);
     }
-    // Transient: the queue redelivers; after the last attempt the edge's dead-letter consumer marks it failed.
-    return { outcome: "retry", episodeId: job.episodeId, reason: `${err.stage}: ${err.message}`, failureClass: transientClass(err.cause) };
-  } finally {
-    await rm(jobDir, { recursive: true, force: true });
+    if (runsInBudget(current) >= MAX_RUNS) {
+      // Runs that died without an answer (kill -9) count too: the budget ends here.
+      const last = current.lastRetry?.reason ?? "the runs stopped without finishing";
+      await bucket.putJson(episodeKey, failed(current, { reason: `processing failed after ${runsInBudget(current)} runs: ${last}`, permanent: false }));
+      await held.release();
+      return refuse(job, 409, `episode ${job.episodeId} used up its ${MAX_RUNS} runs`);
+    }
+    const podcast = await bucket.getJson<Podcast>(keys.podcast(current.podcastId));
+    if (!podcast) {
+      const reason = `podcast ${current.podcastId} does not exist`;
+      await bucket.putJson(episodeKey, rejected(current, reason, undefined));
+      await held.release();
+      return refuse(job, 422, reason);
+    }
+    const episode = runStarted(current);
+    await bucket.putJson(episodeKey, episode);
+    return {
+      outcome: { outcome: "accepted", episodeId: job.episodeId, attempt: episode.attempts },
+      status: 202,
+      run: () => runJob(job, episode, podcast, held, deps, parent),
+    };
+  } catch (err) {
+    await held.release().catch(() => undefined);
+    throw err;
   }
 }
 
-function reject(job: EpisodeJob, code: string, reason: string): Outcome {
-  return { outcome: "rejected", episodeId: job.episodeId, reason, failureClass: code };
+/** The run: audio.pipeline.process and its stages, the job folder, the record's end state, the lease released. */
+async function runJob(job: EpisodeJob, started: Episode, podcast: Podcast, held: HeldLease, deps: JobDeps, parent: Context): Promise<void> {
+  const tracer = trace.getTracer(TRACER_NAME);
+  const attributes = {
+    [ATTR.episodeId]: started.episodeId,
+    [ATTR.podcastId]: started.podcastId,
+    [ATTR.fileName]: started.filename,
+    [ATTR.fileSize]: started.size ?? job.size,
+  };
+  const span = tracer.startSpan(SPANS.pipeline, { kind: SpanKind.CONSUMER, attributes: { ...attributes, [ATTR.attempt]: started.attempts } }, parent);
+  const ctx = trace.setSpan(parent, span);
+  const startedAt = performance.now();
+  deps.metrics.jobsInProgress.add(1);
+  const episodeKey = keys.episode(started.episodeId);
+  let episode = started;
+  let end: { outcome: "published" | "rejected" | "retry"; reason?: string; stage?: StageName; failureClass?: string };
+  const signal = AbortSignal.any([deps.signal, held.lost, held.overdue]);
+  let jobDir: string | undefined;
+  try {
+    await mkdir(deps.workDir, { recursive: true });
+    jobDir = await mkdtemp(path.join(deps.workDir, `${started.episodeId}-`));
+    const dir = jobDir;
+    const result = await context.with(ctx, () =>
+      runPipeline(
+        { episode, podcast, sourceKey: started.sourceKey, bucket: deps.bucket, publicBaseUrl: deps.publicBaseUrl, maxDurationSeconds: deps.maxDurationSeconds },
+        {
+          tools: deps.tools,
+          slots: new Slots(deps.ffmpegProcesses),
+          jobDir: dir,
+          signal,
+          metrics: deps.metrics,
+          attributes,
+          onStageStart: async (stage) => {
+            if (held.lost.aborted) throw held.lost.reason;
+            episode = stageStarted(episode, stage);
+            await deps.bucket.putJson(episodeKey, episode);
+          },
+        },
+      ),
+    );
+    span.setAttribute(ATTR.durationSeconds, result.episode.durationSeconds ?? 0);
+    end = { outcome: "published" };
+  } catch (err) {
+    const stage = err instanceof StageFailed ? err.stage : undefined;
+    // A stage stopped by a lost lease or the deadline reports a plain abort: name the real reason.
+    const cause = held.lost.aborted ? held.lost.reason : held.overdue.aborted ? held.overdue.reason : err instanceof StageFailed ? err.cause : err;
+    if (cause instanceof InputRejected) {
+      end = { outcome: "rejected", reason: cause.message, ...(stage ? { stage } : {}), failureClass: cause.code };
+    } else {
+      end = { outcome: "retry", reason: `${stage ? `${stage}: ` : ""}${describeError(cause)}`, ...(stage ? { stage } : {}), failureClass: transientClass(cause) };
+    }
+  }
+  try {
+    // A run that lost its lease writes nothing more: the record belongs to the run that took it over.
+    if (end.outcome !== "published" && !held.lost.aborted) {
+      const next = end.outcome === "rejected" ? rejected(episode, end.reason!, end.stage) : runFailed(episode, end.reason!, end.stage);
+      await deps.bucket.putJson(episodeKey, next);
+    }
+  } catch (err) {
+    // The record stays "processing"; the lease expires and the sweep re-sends the job.
+    console.error(`job ${started.episodeId}: could not record the run's end: ${describeError(err)}`);
+  } finally {
+    deps.metrics.jobsInProgress.add(-1);
+    if (jobDir) await rm(jobDir, { recursive: true, force: true }).catch(() => undefined);
+    await held.release().catch(() => undefined);
+  }
+
+  const seconds = (performance.now() - startedAt) / 1000;
+  if (end.outcome !== "published") {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: end.reason });
+    span.setAttribute(ATTR.failureReason, end.reason!);
+    deps.metrics.jobsFailed.add(1, {
+      [ATTR.outcome]: end.outcome,
+      "audio.failure.class": end.failureClass ?? "internal",
+      ...(end.stage ? { [ATTR.stage]: end.stage } : {}),
+    });
+  }
+  span.setAttribute(ATTR.outcome, end.outcome);
+  span.setAttribute(ATTR.totalDurationSeconds, seconds);
+  deps.metrics.jobsCompleted.add(1, { [ATTR.outcome]: end.outcome });
+  deps.metrics.totalDuration.record(seconds, { [ATTR.outcome]: end.outcome });
+  span.end();
+  console.log(`job ${started.episodeId} run ${started.attempts}: ${end.outcome}${end.reason ? `: ${end.reason}` : ""}`);
+  if (deps.afterJob) {
+    // Bounded: an unreachable collector must not hold the next job.
+    await Promise.race([deps.afterJob(), new Promise((r) => setTimeout(r, 5000).unref())]);
+  }
+}
+
+/** For callers that want the run's end in-process (the bench): start, run, and read the record. */
+export async function processJob(job: EpisodeJob, deps: JobDeps, parent: Context): Promise<Episode["state"] | JobOutcome["outcome"]> {
+  const start = await startJob(job, deps, parent);
+  if (!start.run) return start.outcome.outcome;
+  await start.run();
+  return (await deps.bucket.getJson<Episode>(keys.episode(job.episodeId)))?.state ?? "rejected";
 }

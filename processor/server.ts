@@ -1,55 +1,71 @@
 /**
  * The processor's HTTP surface, web-standard Request -> Response:
- *   POST /jobs   EpisodeJob -> 200 published | 422 rejected | 503 retry (JobOutcome)
+ *   POST /jobs   a signed EpisodeJob -> 202 accepted | 202 running | 200 published
+ *                | 401/403 unsigned or forged | 400 malformed | 404/409/422 refused | 503 retry
  *   GET  /healthz
- * Trace context comes from the W3C traceparent header when the edge sent one,
- * else from the job body (queue messages carry it there).
+ * The answer comes as soon as the run has started (or was refused); the run
+ * reports its end through the episode record. Trace context comes from the
+ * W3C traceparent header when the edge sent one, else from the job body.
  */
 import { ROOT_CONTEXT, propagation, type Context } from "@opentelemetry/api";
-import { parseEpisodeJob, type EpisodeJob, type JobOutcome } from "../shared/job.ts";
+import { jobSignatureProblem, SIGNATURE_HEADER } from "../shared/job-signature.ts";
+import { OUTCOME_STATUS, parseEpisodeJob, type EpisodeJob, type JobOutcome } from "../shared/job.ts";
 import { describeError } from "./errors.ts";
-import { processJob, type JobDeps } from "./job.ts";
+import { startJob, type JobDeps } from "./job.ts";
 
 const MAX_BODY_BYTES = 64 * 1024;
 
 export interface ProcessorApp {
   handle(req: Request): Promise<Response>;
-  /** Stop taking jobs; resolves when the running ones have answered. */
+  /** Stop taking jobs; resolves when the running ones have ended. */
   drain(): Promise<void>;
   readonly inFlight: number;
 }
 
-export function processorApp(deps: Omit<JobDeps, "signal">, stopSignal: AbortSignal): ProcessorApp {
+export interface ProcessorAppDeps extends Omit<JobDeps, "signal"> {
+  /** JOB_SIGNING_SECRET: only jobs signed with it are taken. */
+  signingSecret: string;
+}
+
+export function processorApp(deps: ProcessorAppDeps, stopSignal: AbortSignal): ProcessorApp {
   const running = new Set<Promise<unknown>>();
   let draining = false;
-
-  const status: Record<JobOutcome["outcome"], number> = { published: 200, rejected: 422, retry: 503 };
 
   async function postJob(req: Request): Promise<Response> {
     const declared = Number(req.headers.get("content-length") ?? 0);
     if (declared > MAX_BODY_BYTES) return Response.json({ error: "job body too large" }, { status: 413 });
+    const text = await req.text();
+    if (text.length > MAX_BODY_BYTES) return Response.json({ error: "job body too large" }, { status: 413 });
+    // Before anything else is read from the body: only the edge starts jobs.
+    const header = req.headers.get(SIGNATURE_HEADER);
+    const problem = await jobSignatureProblem(deps.signingSecret, text, header);
+    if (problem) return Response.json({ error: problem }, { status: header ? 403 : 401 });
     let job: EpisodeJob;
     try {
-      const text = await req.text();
-      if (text.length > MAX_BODY_BYTES) return Response.json({ error: "job body too large" }, { status: 413 });
       job = parseEpisodeJob(JSON.parse(text));
     } catch (err) {
       return Response.json({ error: describeError(err) }, { status: 400 });
     }
     if (draining) {
       const outcome: JobOutcome = { outcome: "retry", episodeId: job.episodeId, reason: "the processor is shutting down" };
-      return Response.json(outcome, { status: 503, headers: { "retry-after": "30" } });
+      return Response.json(outcome, { status: OUTCOME_STATUS.retry, headers: { "retry-after": "30" } });
     }
-    const task = processJob(job, { ...deps, signal: stopSignal }, parentContext(req, job));
-    running.add(task);
+    let start;
     try {
-      const outcome = await task;
-      const why = outcome.outcome === "published" ? "" : `: ${outcome.reason}`;
-      console.log(`job ${job.episodeId}: ${outcome.outcome}${why}`);
-      return Response.json(outcome, { status: status[outcome.outcome] });
-    } finally {
-      running.delete(task);
+      start = await startJob(job, { ...deps, signal: stopSignal }, parentContext(req, job));
+    } catch (err) {
+      // Storage unreachable before the run could start: nothing changed, the queue retries.
+      const outcome: JobOutcome = { outcome: "retry", episodeId: job.episodeId, reason: describeError(err) };
+      return Response.json(outcome, { status: OUTCOME_STATUS.retry });
     }
+    if (start.run) {
+      const task = start.run().catch((err) => console.error(`job ${job.episodeId}: run failed: ${describeError(err)}`));
+      running.add(task);
+      void task.finally(() => running.delete(task));
+    }
+    const why = "reason" in start.outcome ? `: ${start.outcome.reason}` : "";
+    console.log(`job ${job.episodeId}: ${start.outcome.outcome}${why}`);
+    return Response.json(start.outcome, { status: start.status });
   }
 
   return {

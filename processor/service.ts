@@ -8,10 +8,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { Readable } from "node:stream";
 import type { ProcessorConfig } from "./config.ts";
 import { registerSecret } from "./errors.ts";
+import { addSecret, redactConsole } from "./redact.ts";
 import { missingTools, ToolsMissing } from "./media/tools.ts";
 import { pipelineMetrics } from "./pipeline.ts";
 import { processorApp, type ProcessorApp } from "./server.ts";
 import { Bucket } from "./storage/bucket.ts";
+import { removeJobFolders } from "./storage/work-dir.ts";
 import { startTelemetry, type TelemetryOptions } from "./telemetry.ts";
 
 export interface RunningProcessor {
@@ -31,8 +33,18 @@ export async function startProcessor(
   const missing = await missingTools(tools);
   if (missing.length) throw new ToolsMissing(missing);
 
-  registerSecret(config.secretAccessKey);
-  for (const pair of (process.env.OTEL_EXPORTER_OTLP_HEADERS ?? "").split(",")) registerSecret(pair.split("=").slice(1).join("="));
+  redactConsole();
+  for (const secret of [config.secretAccessKey, config.signingSecret]) {
+    registerSecret(secret);
+    addSecret(secret);
+  }
+  // Before taking work: folders of jobs a crash (kill -9, OOM, a lost container) left behind.
+  const leftovers = await removeJobFolders(config.workDir);
+  if (leftovers.length) console.log(`processor: removed ${leftovers.length} job folder(s) left by a previous run`);
+  for (const pair of (process.env.OTEL_EXPORTER_OTLP_HEADERS ?? "").split(",")) {
+    registerSecret(pair.split("=").slice(1).join("="));
+    addSecret(pair.split("=").slice(1).join("="));
+  }
 
   const telemetry = startTelemetry({
     serviceName: config.serviceName,
@@ -52,6 +64,9 @@ export async function startProcessor(
       publicBaseUrl: config.publicBaseUrl,
       maxDurationSeconds: config.maxDurationSeconds,
       ffmpegProcesses: config.ffmpegProcesses,
+      leaseSeconds: config.leaseSeconds,
+      maxRunSeconds: config.maxRunSeconds,
+      signingSecret: config.signingSecret,
       afterJob: () => telemetry.flush(),
     },
     stopJobs.signal,
@@ -69,7 +84,7 @@ export async function startProcessor(
   server.headersTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(config.port, "0.0.0.0", () => resolve());
+    server.listen(config.port, config.host, () => resolve());
   });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
@@ -85,7 +100,8 @@ export async function startProcessor(
       await telemetry.shutdown().catch(() => undefined);
       bucket.destroy();
     })());
-  return { url: `http://127.0.0.1:${port}`, app, stop };
+  const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
+  return { url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`, app, stop };
 }
 
 async function serve(app: ProcessorApp, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -21,6 +21,7 @@ import { detectResources, envDetector, hostDetector, processDetector, resourceFr
 import { MeterProvider, PeriodicExportingMetricReader, type MetricReader } from "@opentelemetry/sdk-metrics";
 import { BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
+import { RedactingSpanProcessor } from "./redact.ts";
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -39,7 +40,8 @@ export interface Telemetry {
 }
 
 export function startTelemetry(opts: TelemetryOptions): Telemetry {
-  const spanProcessors: SpanProcessor[] = [...(opts.spanProcessors ?? [])];
+  // Redaction first: every processor after it sees the span with secrets removed.
+  const spanProcessors: SpanProcessor[] = [new RedactingSpanProcessor(), ...(opts.spanProcessors ?? [])];
   const metricReaders: MetricReader[] = [...(opts.metricReaders ?? [])];
   if (opts.otlpEndpoint) {
     spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: 1000 }));

@@ -13,6 +13,8 @@ export interface EpisodeFailure {
   stage?: StageName;
   /** A permanent failure (bad input) is never retried; a transient one was, until attempts ran out. */
   permanent: boolean;
+  /** The queue gave up handing the job over (dead letter queue): an operator may re-run it. */
+  deadLettered?: boolean;
 }
 
 export interface PublishedRendition {
@@ -55,10 +57,24 @@ export interface Episode {
   failure?: EpisodeFailure;
   /** Trace of the whole journey, from audio.upload to audio.distribute. */
   traceId: string;
-  /** Processing attempts so far (queue deliveries that reached the processor). */
+  /**
+   * Processing runs started: counted once, by the run that took the
+   * episode's lease (shared/episode-lifecycle.ts). Deliveries that found a
+   * run in progress, or never reached the processor, do not count.
+   */
   attempts: number;
-  /** The last transient hand-off failure, kept so the dead letter handler can say why retries ran out. */
-  lastRetry?: { attempt: number; reason: string; at: string };
+  /**
+   * The last transient failure: of a run (`attempt` = that run's number) or of
+   * a hand-off to the processor (`delivery` = the queue's delivery number;
+   * `attempt` = runs started so far). The dead letter handler and operators read why.
+   */
+  lastRetry?: { attempt: number; delivery?: number; reason: string; at: string };
+  /** While processing: when the current run started (the sweep's deadline counts from here). */
+  processingSince?: string;
+  /** `attempts` when an operator last re-ran the episode: its runs are counted from there (MAX_RUNS). */
+  attemptsAtRerun?: number;
+  /** Times the sweep re-sent this episode's job because it was left queued or processing. */
+  resent?: number;
   createdAt: string;
   updatedAt: string;
   uploadedAt?: string;

@@ -22,15 +22,44 @@ export interface EpisodeJob {
 }
 
 /**
- * The processor's answer to a dispatched job.
- *  - published: done, ack the message.
- *  - rejected:  the input can never succeed (not audio, too short...): ack, episode already marked failed.
- *  - retry:     transient (storage, killed ffmpeg): the queue redelivers with backoff.
+ * The processor's answer to a dispatched job. The run happens after the
+ * answer: its end is written to the episode record, not sent back.
+ *  - accepted:  202, a run started (it took the episode's lease): ack.
+ *  - running:   202, a run of this episode is already in progress: ack, no work.
+ *  - published: 200, already published (a duplicate delivery): ack.
+ *  - rejected:  4xx, can never succeed as sent (bad signature, unknown or
+ *               incomplete episode, another show's ids): ack, never retried.
+ *  - retry:     503, the processor cannot start it now (shutting down,
+ *               storage unreachable): the queue redelivers with backoff.
  */
 export type JobOutcome =
+  | { outcome: "accepted"; episodeId: string; attempt: number }
+  | { outcome: "running"; episodeId: string }
   | { outcome: "published"; episodeId: string }
   | { outcome: "rejected"; episodeId: string; reason: string }
   | { outcome: "retry"; episodeId: string; reason: string };
+
+/** HTTP status of each outcome (rejected: 422 unless a more specific 4xx applies). */
+export const OUTCOME_STATUS: Record<JobOutcome["outcome"], number> = { accepted: 202, running: 202, published: 200, rejected: 422, retry: 503 };
+
+/** Reads the processor's answer body; undefined when it is not a JobOutcome (the caller goes by status). */
+export function parseJobOutcome(value: unknown): JobOutcome | undefined {
+  const v = value as Record<string, unknown> | null;
+  if (!v || typeof v !== "object" || typeof v.episodeId !== "string") return undefined;
+  const reason = typeof v.reason === "string" ? v.reason.slice(0, 500) : undefined;
+  switch (v.outcome) {
+    case "accepted":
+      return { outcome: "accepted", episodeId: v.episodeId, attempt: typeof v.attempt === "number" ? v.attempt : 0 };
+    case "running":
+    case "published":
+      return { outcome: v.outcome, episodeId: v.episodeId };
+    case "rejected":
+    case "retry":
+      return reason ? { outcome: v.outcome, episodeId: v.episodeId, reason } : undefined;
+    default:
+      return undefined;
+  }
+}
 
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
@@ -45,6 +74,8 @@ export function parseEpisodeJob(value: unknown): EpisodeJob {
   for (const f of ["episodeId", "podcastId", "sourceKey", "filename", "title", "uploadedAt"] as const) {
     if (typeof v![f] !== "string" || (v![f] as string).length === 0) fail(f);
   }
+  // Ids end up in storage keys: the same rule as shared/storage-keys.ts, checked here so a bad one is a 400, not a crash.
+  for (const f of ["episodeId", "podcastId"] as const) if (!/^[A-Za-z0-9_-]{1,64}$/.test(v![f] as string)) fail(f);
   if (typeof v!.size !== "number" || !Number.isSafeInteger(v!.size) || (v!.size as number) < 0) fail("size");
   const trace = v!.trace as Record<string, unknown> | undefined;
   if (!trace || typeof trace.traceparent !== "string" || !TRACEPARENT.test(trace.traceparent)) fail("trace.traceparent");

@@ -1,69 +1,89 @@
 /**
- * The one way a job reaches the processor: `POST /jobs` with the EpisodeJob
- * and a `traceparent` header. DISPATCH_MODE picks where that request goes:
- * a Cloudflare Container in production, a plain HTTP process locally.
+ * The one way a job reaches the processor: `POST /jobs` with the EpisodeJob,
+ * signed (shared/job-signature.ts), and a `traceparent` header.
+ * DISPATCH_MODE picks where that request goes: a Cloudflare Container in
+ * production, a plain HTTP process locally. The processor answers as soon as
+ * the run has started: this request is bounded by DISPATCH_TIMEOUT_SECONDS,
+ * not by the length of the processing.
  */
 import { getContainer } from "@cloudflare/containers";
 import type { Env } from "../env.ts";
-import type { EpisodeJob } from "../../shared/job.ts";
+import { signJob, SIGNATURE_HEADER } from "../../shared/job-signature.ts";
+import { parseJobOutcome, type EpisodeJob } from "../../shared/job.ts";
 
 /** What the queue does with the message after a hand-off. */
 export type Handoff =
-  | { outcome: "published" }
+  /** A run started, one was already running, or the episode is already published: done with this message. */
+  | { outcome: "accepted" | "running" | "published" }
   | { outcome: "rejected"; reason: string }
   | { outcome: "retry"; reason: string };
 
-/** Processing runs inside the request; the queue consumer's wall time is 15 minutes. */
-const DISPATCH_TIMEOUT_MS = 14 * 60 * 1000;
+const DEFAULT_TIMEOUT_SECONDS = 60;
 
-function jobRequest(url: string, job: EpisodeJob, traceparent: string): Request {
-  const headers = new Headers({ "content-type": "application/json", traceparent });
-  if (job.trace.tracestate) headers.set("tracestate", job.trace.tracestate);
-  return new Request(url, { method: "POST", headers, body: JSON.stringify(job) });
+export function dispatchTimeoutMs(env: Env): number {
+  const n = Number(env.DISPATCH_TIMEOUT_SECONDS);
+  return (Number.isFinite(n) && n > 0 ? n : DEFAULT_TIMEOUT_SECONDS) * 1000;
 }
 
-async function send(env: Env, job: EpisodeJob, traceparent: string): Promise<Response> {
+async function jobRequest(url: string, job: EpisodeJob, traceparent: string, secret: string): Promise<Request> {
+  const body = JSON.stringify(job);
+  const headers = new Headers({ "content-type": "application/json", traceparent, [SIGNATURE_HEADER]: await signJob(secret, body) });
+  if (job.trace.tracestate) headers.set("tracestate", job.trace.tracestate);
+  return new Request(url, { method: "POST", headers, body });
+}
+
+async function send(env: Env, job: EpisodeJob, traceparent: string, secret: string): Promise<Response> {
+  const signal = AbortSignal.timeout(dispatchTimeoutMs(env));
   if (env.DISPATCH_MODE === "container") {
-    // One container per episode: a redelivery finds the instance (and its work dir) it left.
+    // One container per episode: a redelivery finds the instance (and its run) it left.
     const container = getContainer(env.PROCESSOR, job.episodeId);
-    return container.fetch(jobRequest("http://processor/jobs", job, traceparent));
+    return container.fetch(new Request(await jobRequest("http://processor/jobs", job, traceparent, secret), { signal }));
   }
   const base = env.PROCESSOR_URL.replace(/\/+$/, "");
-  return fetch(jobRequest(`${base}/jobs`, job, traceparent), { signal: AbortSignal.timeout(DISPATCH_TIMEOUT_MS) });
+  return fetch(await jobRequest(`${base}/jobs`, job, traceparent, secret), { signal });
 }
 
-/** The processor's answer body: its outcome and reason, if it sent JSON. */
-async function answerOf(res: Response): Promise<{ outcome?: string; reason?: string }> {
-  const text = await res.text().catch(() => "");
-  try {
-    const body = JSON.parse(text) as { outcome?: unknown; reason?: unknown; error?: unknown };
-    const reason = body.reason ?? body.error;
-    return {
-      outcome: typeof body.outcome === "string" ? body.outcome : undefined,
-      reason: typeof reason === "string" && reason ? reason.slice(0, 500) : undefined,
-    };
-  } catch {
-    return { reason: text ? text.slice(0, 200) : undefined };
-  }
+/** Why the request failed, in words an operator can act on. */
+function unreachable(err: unknown, env: Env): string {
+  const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  if (err instanceof Error && err.name === "TimeoutError") return `processor did not accept the job within ${dispatchTimeoutMs(env) / 1000} s`;
+  // workerd reports a refused connection and a dropped one alike.
+  const where = env.DISPATCH_MODE === "container" ? "the processor container" : env.PROCESSOR_URL;
+  return `processor unreachable at ${where}: connection refused or dropped (${what})`;
 }
 
 /** `traceparent`: the context the processor's spans continue (the consumer span's). */
 export async function dispatchJob(env: Env, job: EpisodeJob, traceparent: string): Promise<Handoff> {
+  if (!env.JOB_SIGNING_SECRET) return { outcome: "retry", reason: "JOB_SIGNING_SECRET is not set on the Worker: jobs cannot be signed" };
   let res: Response;
+  let text: string;
   try {
-    res = await send(env, job, traceparent);
+    res = await send(env, job, traceparent, env.JOB_SIGNING_SECRET);
+    text = await res.text();
   } catch (err) {
-    const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    return { outcome: "retry", reason: `processor unreachable (${what})` };
+    return { outcome: "retry", reason: unreachable(err, env) };
   }
-  const { outcome, reason } = await answerOf(res);
-  if (res.status === 200) {
-    return outcome === "retry" ? { outcome: "retry", reason: reason ?? "processor asked for a retry" } : { outcome: "published" };
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
   }
-  if (res.status === 422) return { outcome: "rejected", reason: reason ?? "rejected by the processor" };
-  if (res.status === 408 || res.status === 429 || res.status >= 500) {
-    return { outcome: "retry", reason: `processor answered ${res.status}${reason ? `: ${reason}` : ""}` };
+  const answer = parseJobOutcome(body);
+  const loose = body as { reason?: unknown; error?: unknown } | undefined;
+  const detail = answer && "reason" in answer ? answer.reason : (loose?.reason ?? loose?.error ?? text.slice(0, 200));
+  const why = typeof detail === "string" && detail ? `: ${detail.slice(0, 500)}` : "";
+  if ((res.status === 202 || res.status === 200) && answer && answer.outcome !== "rejected" && answer.outcome !== "retry") {
+    return { outcome: answer.outcome };
   }
-  // Any other 4xx: the processor will never accept this job as sent.
-  return { outcome: "rejected", reason: `processor refused the job (${res.status})${reason ? `: ${reason}` : ""}` };
+  if (res.status === 401 || res.status === 403) {
+    // The signature was refused: a configuration problem (secrets differ), fixable without re-uploading.
+    return { outcome: "retry", reason: `processor refused the job's signature (${res.status})${why}: check JOB_SIGNING_SECRET on both services` };
+  }
+  if (res.status === 408 || res.status === 429 || res.status >= 500 || (res.status < 400 && answer?.outcome !== "rejected")) {
+    return { outcome: "retry", reason: `processor answered ${res.status}${why}` };
+  }
+  // Any other 4xx (or an explicit rejection): the processor will never accept this job as sent.
+  if (res.status === 422 && answer?.outcome === "rejected") return { outcome: "rejected", reason: answer.reason };
+  return { outcome: "rejected", reason: `processor refused the job (${res.status})${why}` };
 }

@@ -1,20 +1,21 @@
 import type { Env } from "../env.ts";
 import type { Episode } from "../../shared/episode.ts";
-import type { EpisodeJob } from "../../shared/job.ts";
-import { touch } from "../../shared/episode.ts";
+import { queued, rejected } from "../../shared/episode-lifecycle.ts";
 import { edgeTelemetry } from "../telemetry/config.ts";
 import { emit } from "../telemetry/emit.ts";
 import { uploadAbandonedPoints, uploadCompletedPoints } from "../telemetry/metrics.ts";
 import { ATTR } from "../../shared/telemetry.ts";
 import { startQueueSend, uploadRootSpan } from "./upload-trace.ts";
 import { JOBS_QUEUE } from "../queue/names.ts";
+import { jobFor } from "../queue/send-job.ts";
 import { deleteEpisode, readEpisode, writeEpisode } from "./store.ts";
 import { indexEpisode } from "./episode-index.ts";
 import type { UploadCompleted, UploadStarted } from "./upload-events.ts";
 
 /**
  * What happens to an episode when its upload starts, completes or is
- * abandoned. Called by the EpisodeUpload Durable Object.
+ * abandoned. Called by the EpisodeUpload Durable Object. The transitions
+ * themselves are shared/episode-lifecycle.ts.
  */
 
 /** Telemetry never holds up or fails an upload: wait a bounded time, then move on. */
@@ -65,22 +66,12 @@ export async function uploadCompleted(env: Env, upload: UploadCompleted): Promis
   // The job already reached the processor (a previous call sent it): nothing left to do.
   if (existing && (existing.state === "processing" || existing.state === "published")) return;
 
-  const base = existing ?? newEpisode(upload, now);
-  await writeEpisode(env.MEDIA, touch(base, { state: "queued", size: upload.size, uploadedAt: upload.completedAt }, now));
+  const episode = queued(existing ?? newEpisode(upload, now), { size: upload.size, uploadedAt: upload.completedAt }, now);
+  await writeEpisode(env.MEDIA, episode);
 
   const t = edgeTelemetry(env);
   const send = startQueueSend(t, upload, JOBS_QUEUE, now);
-  const job: EpisodeJob = {
-    version: 1,
-    episodeId: upload.episodeId,
-    podcastId: upload.podcastId,
-    sourceKey: upload.sourceKey,
-    filename: upload.filename,
-    size: upload.size,
-    title: upload.title,
-    uploadedAt: upload.completedAt,
-    trace: send.carrier,
-  };
+  const job = jobFor(episode, send.carrier);
   try {
     await env.JOBS.send(job, { contentType: "json" });
   } catch (err) {
@@ -106,7 +97,7 @@ export async function uploadAbandoned(env: Env, upload: UploadStarted, reason: A
     await deleteEpisode(env.MEDIA, upload.episodeId);
   } else {
     const existing = (await readEpisode(env.MEDIA, upload.episodeId)) ?? newEpisode(upload, now);
-    await writeEpisode(env.MEDIA, touch(existing, { state: "failed", failure: { reason: message, permanent: true } }, now));
+    await writeEpisode(env.MEDIA, rejected(existing, message, undefined, now));
   }
   // The root span still ends, in error, so the upload's request spans have their parent.
   const t = edgeTelemetry(env);

@@ -31,11 +31,15 @@ export function bearerToken(header: string | undefined | null): string | undefin
 export async function podcastForToken(env: Env, token: string | undefined): Promise<Podcast | undefined> {
   if (!token) return undefined;
   const podcastId = podcastIdFromToken(token);
-  if (!podcastId) return undefined;
-  const podcast = await readPodcast(env.MEDIA, podcastId);
-  if (!podcast) return undefined;
-  return (await secretsEqual(await sha256Hex(token), podcast.uploadTokenSha256)) ? podcast : undefined;
+  const podcast = podcastId ? await readPodcast(env.MEDIA, podcastId) : null;
+  // The same work whether or not the show exists: an unknown one is compared against a stand-in,
+  // so the answer's timing does not tell which show ids are real.
+  const equal = await secretsEqual(await sha256Hex(token), podcast?.uploadTokenSha256 ?? STAND_IN_HASH);
+  return podcast && equal ? podcast : undefined;
 }
+
+/** No token hashes to this (it is not a hex SHA-256). */
+const STAND_IN_HASH = "stand-in:".padEnd(64, "0");
 
 function unauthorized(c: Context, message: string, status: 401 | 403) {
   return c.json({ error: message }, status, status === 401 ? { "WWW-Authenticate": 'Bearer realm="podcast-pipeline"' } : {});

@@ -1,10 +1,10 @@
 /**
- * Jobs that used up their retries land here: the episode is marked failed,
- * not permanently (the input may be fine), with the last reason the
- * hand-off gave.
+ * Jobs whose hand-off used up its retries land here: the episode is marked
+ * failed, not permanently (the input may be fine), with the last reason the
+ * hand-off gave. An operator can re-run it (edge/operators).
  */
 import type { Env } from "../env.ts";
-import { touch } from "../../shared/episode.ts";
+import { deadLettered, isSettled } from "../../shared/episode-lifecycle.ts";
 import type { TraceCarrier } from "../../shared/job.ts";
 import { ATTR } from "../../shared/telemetry.ts";
 import { readEpisode, writeEpisode } from "../episodes/store.ts";
@@ -34,14 +34,20 @@ export async function handleDeadLetter(env: Env, ctx: ExecutionContext, t: EdgeT
   }
   await withConsumerSpan(t, ctx, queue, msg, trace, { [ATTR.episodeId]: episodeId }, async (span) => {
     const episode = await readEpisode(env.MEDIA, episodeId);
-    if (!episode || episode.state === "published" || (episode.state === "failed" && episode.failure?.permanent)) {
+    if (!episode || isSettled(episode)) {
       span.setAttribute(ATTR.outcome, "already_settled");
       msg.ack();
       return;
     }
-    const last = episode.lastRetry;
-    const reason = `processing failed after ${last ? `${last.attempt} attempts` : "all attempts"}${last?.reason ? `: ${last.reason}` : ""}`;
-    await writeEpisode(env.MEDIA, touch(episode, { state: "failed", stage: undefined, failure: { reason, permanent: false } }));
+    // A run in progress (the hand-off of a re-send failed while it ran) owns the record: it ends it.
+    if (episode.state === "processing") {
+      span.setAttribute(ATTR.outcome, "run_in_progress");
+      msg.ack();
+      return;
+    }
+    const next = deadLettered(episode, episode.lastRetry?.delivery);
+    const reason = next.failure!.reason;
+    await writeEpisode(env.MEDIA, next);
     span.setAttribute(ATTR.outcome, "dead_letter");
     span.setAttribute(ATTR.failureReason, reason);
     msg.ack();

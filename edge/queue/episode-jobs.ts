@@ -1,12 +1,15 @@
 /**
  * One delivery of an episode job: hand it to the processor and settle the
- * message. published -> ack; rejected (bad input) -> ack, episode failed;
- * transient -> retry with exponential backoff, the reason kept on the
- * episode record; after max_retries the queue moves it to the DLQ.
+ * message. The processor answers once a run has started (accepted), or that
+ * one is running, or that the episode is already published: ack in each case;
+ * the run reports its end through the episode record. Rejected (the job can
+ * never be taken as sent) -> ack, episode failed. Transient (processor down,
+ * 5xx, timeout) -> retry with exponential backoff, the reason kept on the
+ * record; after max_retries the queue moves it to the DLQ.
  */
 import type { Env } from "../env.ts";
 import { parseEpisodeJob, type EpisodeJob } from "../../shared/job.ts";
-import { touch } from "../../shared/episode.ts";
+import { handoffFailed, isSettled, rejected } from "../../shared/episode-lifecycle.ts";
 import { ATTR } from "../../shared/telemetry.ts";
 import { dispatchJob, type Handoff } from "../dispatch/processor.ts";
 import { readEpisode, writeEpisode } from "../episodes/store.ts";
@@ -16,23 +19,22 @@ import { dispatchOutcomeMetric, queueWaitMetric } from "../telemetry/metrics.ts"
 import { retryBaseSeconds, retryDelaySeconds } from "./backoff.ts";
 import { withConsumerSpan } from "./consumer-span.ts";
 
-async function recordRetry(env: Env, job: EpisodeJob, attempt: number, reason: string): Promise<void> {
+async function recordRetry(env: Env, job: EpisodeJob, delivery: number, reason: string): Promise<void> {
   const episode = await readEpisode(env.MEDIA, job.episodeId);
-  if (!episode) return;
-  const waiting = episode.state === "published" || episode.state === "failed" ? {} : { state: "queued" as const, stage: undefined };
-  await writeEpisode(env.MEDIA, touch(episode, { ...waiting, lastRetry: { attempt, reason, at: new Date().toISOString() } }));
+  if (episode) await writeEpisode(env.MEDIA, handoffFailed(episode, delivery, reason));
 }
 
-/** The processor marks the episode failed before answering 422; make sure, in case it could not. */
+/** The processor refused the job for good; the record says why unless it already ended. */
 async function recordRejection(env: Env, job: EpisodeJob, reason: string): Promise<void> {
   const episode = await readEpisode(env.MEDIA, job.episodeId);
-  if (!episode || episode.state === "failed") return;
-  await writeEpisode(env.MEDIA, touch(episode, { state: "failed", stage: undefined, failure: { reason, permanent: true } }));
+  if (episode && !isSettled(episode)) await writeEpisode(env.MEDIA, rejected(episode, reason, undefined));
 }
 
 async function settle(env: Env, msg: Message<unknown>, job: EpisodeJob, handoff: Handoff, span: ManualSpan): Promise<void> {
   span.setAttribute(ATTR.outcome, handoff.outcome);
   switch (handoff.outcome) {
+    case "accepted":
+    case "running":
     case "published":
       msg.ack();
       return;
@@ -83,9 +85,9 @@ export async function handleEpisodeJob(
       msg.ack();
       return;
     }
-    if (episode?.state === "published") {
-      // A duplicate delivery (at-least-once) of a job already done.
-      span.setAttribute(ATTR.outcome, "duplicate");
+    if (episode && isSettled(episode)) {
+      // A duplicate delivery (at-least-once) of a job already done, or of a failed episode (only a re-run restarts it).
+      span.setAttribute(ATTR.outcome, episode.state === "published" ? "duplicate" : "already_failed");
       msg.ack();
       return;
     }

@@ -13,6 +13,7 @@ import { Redactor } from "./redact.ts";
 export interface TelemetrySettings extends OtlpSettings {
   OTEL_SERVICE_NAME?: string;
   ADMIN_TOKEN?: string;
+  JOB_SIGNING_SECRET?: string;
 }
 
 export interface EdgeTelemetry {
@@ -36,7 +37,7 @@ export function edgeTelemetry(env: TelemetrySettings): EdgeTelemetry {
   if (current?.key === key) return current.telemetry;
   const serviceName = env.OTEL_SERVICE_NAME || SERVICE_NAMES.edge;
   const target = otlpTarget(env);
-  const redactor = new Redactor([env.ADMIN_TOKEN, ...Object.values(target?.headers ?? {})]);
+  const redactor = new Redactor([env.ADMIN_TOKEN, env.JOB_SIGNING_SECRET, ...Object.values(target?.headers ?? {})]);
   const exporter = target ? new OtlpProtobufSpanExporter(target, redactor) : undefined;
   const telemetry: EdgeTelemetry = {
     serviceName,

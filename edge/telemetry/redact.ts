@@ -4,16 +4,10 @@
  * carry a token. Every span passes through here before it is encoded.
  */
 import type { AttributeValue, Attributes } from "@opentelemetry/api";
+import { REDACTED, redactText } from "../../shared/secret-text.ts";
 import type { EncodableSpan } from "./otlp-proto.ts";
 
-const REDACTED = "[REDACTED]";
 const SECRET_KEY = /authorization|cookie|token|secret|password|api[-_.]?key|credential|signature/i;
-const SECRET_QUERY = /^(token|access_token|key|api_key|apikey|secret|signature|sig|password|auth|x-amz-signature|x-amz-credential|x-amz-security-token)$/i;
-const PATTERNS: [RegExp, string][] = [
-  // Upload tokens (shared/podcast.ts): keep the podcast id, drop the secret.
-  [/\b(pp_[A-Za-z0-9-]{1,64}_)[A-Za-z0-9_-]{8,}/g, `$1${REDACTED}`],
-  [/\b(Bearer|Basic)\s+[^\s,;"']+/gi, `$1 ${REDACTED}`],
-];
 
 export class Redactor {
   private readonly secrets: string[];
@@ -25,18 +19,7 @@ export class Redactor {
   }
 
   text(s: string): string {
-    let out = s;
-    for (const secret of this.secrets) out = out.split(secret).join(REDACTED);
-    for (const [re, replacement] of PATTERNS) out = out.replace(re, replacement);
-    return this.query(out);
-  }
-
-  /** Drops the values of query parameters that look like credentials, in any URL inside the text. */
-  private query(s: string): string {
-    if (!s.includes("?") && !s.includes("&")) return s;
-    return s.replace(/([?&])([^=&#\s]+)=([^&#\s]*)/g, (all, sep: string, name: string) =>
-      SECRET_QUERY.test(name) ? `${sep}${name}=${REDACTED}` : all,
-    );
+    return redactText(s, this.secrets);
   }
 
   value(key: string, v: AttributeValue | undefined): AttributeValue | undefined {

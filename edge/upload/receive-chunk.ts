@@ -10,15 +10,21 @@
  * written meanwhile are simply written again later (same part numbers), and
  * the previous tail is still the recorded one.
  */
+import { readBody } from "./body-reader.ts";
 import { ChunkDigest, type ExpectedChecksum } from "./checksum.ts";
 import { drainBody, DRAIN_FINAL_BYTES } from "./drain.ts";
-import { sniffAudio, SNIFF_BYTES } from "./sniff.ts";
+import { PartBuffer } from "./part-buffer.ts";
 import type { StoredPart, UploadStore } from "./store.ts";
 import { tailKey, type ReceivingUpload, type UploadRecords } from "./upload-record.ts";
 
-/** A body that sends nothing for this long is treated as a dropped connection, so the upload is not locked forever. */
-export const READ_IDLE_MS = 30_000;
+export { READ_IDLE_MS } from "./body-reader.ts";
 
+/** What the chunk's checksum needs: fed as bytes arrive, compared at the end. */
+export interface ChunkDigester {
+  update(bytes: Uint8Array): Promise<void>;
+  matches(): Promise<boolean>;
+  discard(): void;
+}
 
 export interface ChunkInput {
   record: ReceivingUpload;
@@ -32,9 +38,13 @@ export interface ChunkInput {
   limit: number;
   expirySeconds: number;
   store: UploadStore;
-  records: UploadRecords;
+  records: Pick<UploadRecords, "save">;
   /** Told the size of every piece of the body as it is read. */
   onReceived?: (bytes: number) => void;
+  /** Idle time after which the body counts as dropped (default READ_IDLE_MS). */
+  idleMs?: number;
+  /** The checksum's digest (default: workerd's DigestStream, ChunkDigest). */
+  digester?: (expected: ExpectedChecksum) => ChunkDigester;
 }
 
 export type ChunkResult =
@@ -53,25 +63,25 @@ export type ChunkResult =
 
 export async function receiveChunk(input: ChunkInput): Promise<ChunkResult> {
   const { store, records, record: start } = input;
-  const buffer = new Uint8Array(start.partBytes);
-  let fill = start.tail ? await store.readTail(start.tail.key, buffer) : 0;
-  if (start.tail && fill !== start.tail.bytes) throw new Error(`staged tail holds ${fill} bytes, expected ${start.tail.bytes}`);
+  const part = new PartBuffer(start.partBytes, { fill: 0, offset: start.offset, sniffed: start.sniffed });
+  if (start.tail) {
+    part.fill = await store.readTail(start.tail.key, part.bytes);
+    if (part.fill !== start.tail.bytes) throw new Error(`staged tail holds ${part.fill} bytes, expected ${start.tail.bytes}`);
+  }
 
   let saved = start;
-  let offset = start.offset;
   let parts = start.parts;
-  let sniffed = start.sniffed;
   let received = 0;
   let tailReleased = false;
   const pending: StoredPart[] = [];
-  const digest = input.checksum ? new ChunkDigest(input.checksum) : undefined;
+  const digest = input.checksum ? (input.digester ?? ((e) => new ChunkDigest(e)))(input.checksum) : undefined;
 
   const save = async (changes: Partial<ReceivingUpload>, newParts: StoredPart[]) => {
     const next: ReceivingUpload = {
       ...saved,
-      offset,
+      offset: part.offset,
       parts,
-      sniffed,
+      sniffed: part.sniffed,
       ...changes,
       expiresAt: Date.now() + input.expirySeconds * 1000,
     };
@@ -84,79 +94,44 @@ export async function receiveChunk(input: ChunkInput): Promise<ChunkResult> {
     tailReleased = true;
     await store.deleteObjects([start.tail.key]);
   };
-  const cutPart = async () => {
-    const part = await store.writePart(start.target, parts + 1, buffer);
+  // Without a checksum every full part is recorded at once (a dropped connection keeps it);
+  // with one, parts wait until the whole chunk is verified.
+  const cutPart = async (bytes: Uint8Array) => {
+    const stored = await store.writePart(start.target, parts + 1, bytes);
     parts += 1;
-    fill = 0;
     if (digest) {
-      pending.push(part);
+      pending.push(stored);
     } else {
-      await save({ tail: null }, [part]);
+      await save({ tail: null }, [stored]);
       await releaseStartTail();
     }
   };
 
-  const reader = input.body?.getReader();
-  let stopped: "disconnected" | "idle" | "terminated" | undefined;
+  const body = readBody(input.body, input.signal, input.idleMs);
   let tooLarge = false;
   let notAudio = false;
-  // Idle is measured from when a read was asked for: time spent storing parts is not the client's.
-  let waitingSince = Date.now();
-  const stop = (why: "idle" | "terminated") => {
-    stopped ??= why;
-    reader?.cancel().catch(() => {});
-  };
-  const onAbort = () => stop("terminated");
-  input.signal.addEventListener("abort", onAbort);
-  const idleTimer = setInterval(() => {
-    if (Date.now() - waitingSince > READ_IDLE_MS) stop("idle");
-  }, 1000);
-
   try {
-    read: while (reader && !stopped) {
-      let chunk: Uint8Array;
-      try {
-        waitingSince = Date.now();
-        const next = await reader.read();
-        if (next.done) break;
-        chunk = next.value;
-      } catch {
-        stopped ??= "disconnected";
-        break;
-      }
-      if (offset + chunk.byteLength > input.limit) {
+    for (let chunk = await body.next(); chunk; chunk = await body.next()) {
+      if (part.offset + chunk.byteLength > input.limit) {
         tooLarge = true;
         break;
       }
       received += chunk.byteLength;
       input.onReceived?.(chunk.byteLength);
       await digest?.update(chunk);
-      for (let at = 0; at < chunk.byteLength; ) {
-        const n = Math.min(buffer.length - fill, chunk.byteLength - at);
-        buffer.set(chunk.subarray(at, at + n), fill);
-        fill += n;
-        offset += n;
-        at += n;
-        // While nothing is sniffed no part exists yet, so the buffer starts at byte 0 of the file.
-        if (!sniffed && offset >= SNIFF_BYTES) {
-          if (!sniffAudio(buffer.subarray(0, fill))) {
-            notAudio = true;
-            break read;
-          }
-          sniffed = true;
-        }
-        if (fill === buffer.length) await cutPart();
+      // Copy before storing: the offset must not count what is refused below.
+      if (!(await part.push(chunk, (full) => cutPart(full)))) {
+        notAudio = true;
+        break;
       }
     }
   } finally {
-    clearInterval(idleTimer);
-    input.signal.removeEventListener("abort", onAbort);
+    body.close();
   }
-  if (reader && !stopped && (notAudio || tooLarge)) {
+  const stopped = body.stopped;
+  if (body.reader && !stopped && (notAudio || tooLarge)) {
     // Refused (415, 413): read the rest before answering, or the client may only see a reset connection.
-    await drainBody(reader, DRAIN_FINAL_BYTES);
-  } else if (reader && stopped) {
-    reader.cancel().catch(() => {});
+    await drainBody(body.reader, DRAIN_FINAL_BYTES);
   }
 
   if (notAudio) {
@@ -183,22 +158,22 @@ export async function receiveChunk(input: ChunkInput): Promise<ChunkResult> {
     if (!(await digest.matches())) return { outcome: "checksum-mismatch", record: start };
   }
 
-  const complete = saved.length !== null && offset === saved.length;
+  const complete = saved.length !== null && part.offset === saved.length;
   if (complete) {
-    if (fill > 0) {
+    if (part.fill > 0) {
       // Files smaller than SNIFF_BYTES end up here unsniffed, and are not audio.
-      if (!sniffed && !sniffAudio(buffer.subarray(0, fill))) return { outcome: "not-audio" };
-      sniffed = true;
-      pending.push(await store.writePart(start.target, parts + 1, buffer.subarray(0, fill)));
+      if (!part.sniffRest()) return { outcome: "not-audio" };
+      pending.push(await store.writePart(start.target, parts + 1, part.rest()));
       parts += 1;
-      fill = 0;
+      part.fill = 0;
     }
     await save({ tail: null }, pending);
-  } else if (fill > 0 && (received > 0 || pending.length > 0)) {
+  } else if (part.fill > 0 && (received > 0 || pending.length > 0)) {
+    // Less than a part left over: staged under a new version, so a discarded chunk leaves the old tail intact.
     const version = saved.tailVersion + 1;
     const key = tailKey(saved, version);
-    await store.stageTail(key, buffer.subarray(0, fill));
-    await save({ tail: { key, bytes: fill }, tailVersion: version }, pending);
+    await store.stageTail(key, part.rest());
+    await save({ tail: { key, bytes: part.fill }, tailVersion: version }, pending);
   } else if (received > 0 || pending.length > 0) {
     await save({ tail: null }, pending);
   }

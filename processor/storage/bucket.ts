@@ -7,6 +7,7 @@ import { stat } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import type { Readable } from "node:stream";
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -14,7 +15,16 @@ import {
   NoSuchKey,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import type { ObjectStore, PutOptions } from "./object-store.ts";
+import type { Episode } from "../../shared/episode.ts";
+import { episodeIndex } from "../../shared/episode-lifecycle.ts";
+import type { ObjectStore, PutOptions, WriteCondition } from "./object-store.ts";
+
+const EPISODE_RECORD = /^state\/episodes\/[^/]+\.json$/;
+
+/** Episode records carry their state as object metadata, so the edge's sweep and listings need not read each one. */
+function metadataFor(key: string, value: unknown): Record<string, string> | undefined {
+  return EPISODE_RECORD.test(key) ? episodeIndex(value as Episode) : undefined;
+}
 
 export interface BucketConfig {
   s3Endpoint: string;
@@ -63,8 +73,43 @@ export class Bucket implements ObjectStore {
         Body: JSON.stringify(value),
         ContentType: "application/json",
         CacheControl: cacheControl,
+        Metadata: metadataFor(key, value),
       }),
     );
+  }
+
+  async getJsonVersion<T>(key: string): Promise<{ value: T; etag: string } | undefined> {
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.name, Key: key }));
+      return { value: JSON.parse(await res.Body!.transformToString()) as T, etag: res.ETag ?? "" };
+    } catch (err) {
+      if (err instanceof NoSuchKey || (err as { name?: string }).name === "NoSuchKey") return undefined;
+      throw err;
+    }
+  }
+
+  async putJsonIf(key: string, value: unknown, condition: WriteCondition): Promise<string | undefined> {
+    try {
+      const res = await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.name,
+          Key: key,
+          Body: JSON.stringify(value),
+          ContentType: "application/json",
+          CacheControl: "no-store",
+          ...("ifMatch" in condition ? { IfMatch: condition.ifMatch } : { IfNoneMatch: condition.ifNoneMatch }),
+        }),
+      );
+      return res.ETag ?? "";
+    } catch (err) {
+      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+      if (e.$metadata?.httpStatusCode === 412 || e.name === "PreconditionFailed") return undefined;
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.name, Key: key }));
   }
 
   async putText(key: string, body: string, opts: PutOptions): Promise<void> {

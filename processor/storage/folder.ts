@@ -6,7 +6,7 @@
  */
 import { copyFile, link, mkdir, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { ObjectStore, PutOptions } from "./object-store.ts";
+import type { ObjectStore, PutOptions, WriteCondition } from "./object-store.ts";
 
 export class FolderStore implements ObjectStore {
   readonly root: string;
@@ -70,5 +70,28 @@ export class FolderStore implements ObjectStore {
     };
     await walk(this.root, "");
     return out.sort();
+  }
+
+  /** The bench runs one job at a time: the version is the content itself; conditions are checked, not atomically. */
+  async getJsonVersion<T>(key: string): Promise<{ value: T; etag: string } | undefined> {
+    try {
+      const text = await readFile(this.file(key), "utf8");
+      return { value: JSON.parse(text) as T, etag: String(text.length) + ":" + text.slice(-32) };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw err;
+    }
+  }
+
+  async putJsonIf(key: string, value: unknown, condition: WriteCondition): Promise<string | undefined> {
+    const current = await this.getJsonVersion(key);
+    if ("ifNoneMatch" in condition ? current : current?.etag !== condition.ifMatch) return undefined;
+    await this.putJson(key, value);
+    return (await this.getJsonVersion(key))!.etag;
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.file(key), { force: true });
+    await rm(`${this.file(key)}.meta.json`, { force: true });
   }
 }

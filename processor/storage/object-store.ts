@@ -8,6 +8,9 @@ export interface PutOptions {
   cacheControl?: string;
 }
 
+/** A conditional write: create only (`ifNoneMatch: "*"`) or replace only the version read (`ifMatch`). */
+export type WriteCondition = { ifNoneMatch: "*" } | { ifMatch: string };
+
 export interface ObjectStore {
   getJson<T>(key: string): Promise<T | undefined>;
   putJson(key: string, value: unknown, cacheControl?: string): Promise<void>;
@@ -17,4 +20,9 @@ export interface ObjectStore {
   /** Streams a file up; returns its size. */
   upload(key: string, file: string, opts: PutOptions, signal?: AbortSignal): Promise<number>;
   listKeys(prefix: string): Promise<string[]>;
+  /** A record with its ETag, for a conditional write after it. */
+  getJsonVersion<T>(key: string): Promise<{ value: T; etag: string } | undefined>;
+  /** Writes only if the condition holds: the new ETag, or undefined when another writer got there first (412). */
+  putJsonIf(key: string, value: unknown, condition: WriteCondition): Promise<string | undefined>;
+  delete(key: string): Promise<void>;
 }

@@ -98,7 +98,7 @@ describe("GET /episodes/:id states", () => {
     const s = await status(episodeId);
     expect(s).toMatchObject({ episodeId, podcastId: show.podcastId, state: "queued", size: wav.length, filename: "status.wav", title: "Status" });
     expect(Date.parse(s.uploadedAt)).toBeGreaterThan(Date.parse(s.createdAt) - 1);
-    expect(s.lastRetry).toMatchObject({ attempt: 1, reason: "processor answered 503: busy" });
+    expect(s.lastRetry).toMatchObject({ attempt: 0, delivery: 1, reason: "processor answered 503: busy" });
     expect(s.traceId).toBe((await record(episodeId)).traceId);
     expect(s).not.toHaveProperty("upload");
   });

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keys } from "../../shared/storage-keys.ts";
 import { parseEpisodeJob } from "../../shared/job.ts";
+import { jobSignatureProblem, SIGNATURE_HEADER } from "../../shared/job-signature.ts";
 import type { Episode } from "../../shared/episode.ts";
 import { retryDelaySeconds, retryBaseSeconds, MAX_DELAY_SECONDS } from "../../edge/queue/backoff.ts";
 import { getObject, localS3 } from "../support/s3.ts";
@@ -65,8 +66,9 @@ const settleTime = () => new Promise((r) => setTimeout(r, 4_000));
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[0-3]$/;
 
 describe("queue dispatch", () => {
-  it("hands the completed upload's job to the processor once, with a traceparent in the episode's trace", async () => {
+  it("hands the completed upload's job to the processor once, signed, with a traceparent in the episode's trace", async () => {
     const podcast = await createPodcast(stack);
+    processor.script(podcast.podcastId, [{ status: 202 }]);
     const { episodeId } = await upload(podcast);
     const [delivery] = await processor.waitForJobs(episodeId, 1);
     const job = parseEpisodeJob(delivery!.job);
@@ -80,6 +82,11 @@ describe("queue dispatch", () => {
       title: "Queue test",
     });
 
+    // Signed with the stack's JOB_SIGNING_SECRET (which reached the Worker through its env file, not argv).
+    expect(await jobSignatureProblem(stack.signingSecret, delivery!.raw, String(delivery!.headers[SIGNATURE_HEADER]))).toBeUndefined();
+    expect(await jobSignatureProblem("another-secret-of-sufficient-length!!", delivery!.raw, String(delivery!.headers[SIGNATURE_HEADER]))).toMatch(/does not match/);
+
+    // 202 accepted: the run (here: none) reports through the record; the message is acked.
     const episode = await storedEpisode(episodeId);
     expect(episode.state).toBe("queued");
     expect(episode.size).toBe(wav.length);
@@ -97,30 +104,35 @@ describe("queue dispatch", () => {
     expect(processor.jobs(episodeId)).toHaveLength(1);
   });
 
-  it("retries a 503, keeping the reason on the episode, and acks once the processor publishes", async () => {
+  it("retries a 503, keeping the reason and delivery on the episode, and acks once the processor accepts", async () => {
     const podcast = await createPodcast(stack);
     processor.script(podcast.podcastId, [
       { status: 503, body: { outcome: "retry", reason: "storage timed out" } },
       { status: 503, body: { outcome: "retry", reason: "storage timed out again" } },
-      { status: 200 },
+      { status: 202 },
     ]);
     const { episodeId } = await upload(podcast);
     await processor.waitForJobs(episodeId, 3);
     const episode = await storedEpisode(episodeId);
-    expect(episode.lastRetry).toMatchObject({ attempt: 2, reason: "processor answered 503: storage timed out again" });
+    // attempt: runs started (none: the processor never took it); delivery: the queue's count.
+    expect(episode.lastRetry).toMatchObject({ attempt: 0, delivery: 2, reason: "processor answered 503: storage timed out again" });
+    expect(episode.attempts).toBe(0);
     await settleTime();
     expect(processor.jobs(episodeId)).toHaveLength(3);
   });
 
-  it("after max_retries (5) the dead letter handler marks the episode failed with the last reason", async () => {
+  it("after max_retries (5) the dead letter handler marks the episode failed (dead-lettered) with the last reason", async () => {
     const podcast = await createPodcast(stack);
     processor.script(podcast.podcastId, [{ status: 503, body: { outcome: "retry", reason: "ffmpeg was killed" } }]);
     const { episodeId } = await upload(podcast);
     const failed = await waitForEpisode(episodeId, (e) => e.state === "failed", 60_000);
     expect(failed.failure).toEqual({
       permanent: false,
-      reason: "processing failed after 6 attempts: processor answered 503: ffmpeg was killed",
+      deadLettered: true,
+      reason: "could not hand the job to the processor in 6 deliveries: processor answered 503: ffmpeg was killed",
     });
+    // One meaning: no run ever started.
+    expect(failed.attempts).toBe(0);
     expect(processor.jobs(episodeId)).toHaveLength(6);
     await settleTime();
     expect(processor.jobs(episodeId)).toHaveLength(6);
@@ -142,14 +154,23 @@ describe("queue dispatch", () => {
 
   it("treats a dropped connection as transient: retried, reason recorded", async () => {
     const podcast = await createPodcast(stack);
-    processor.script(podcast.podcastId, ["drop", { status: 200 }]);
+    processor.script(podcast.podcastId, ["drop", { status: 202 }]);
     const { episodeId } = await upload(podcast);
     await processor.waitForJobs(episodeId, 2);
     const episode = await storedEpisode(episodeId);
-    expect(episode.lastRetry?.attempt).toBe(1);
-    expect(episode.lastRetry?.reason).toMatch(/^processor unreachable/);
+    expect(episode.lastRetry?.delivery).toBe(1);
+    expect(episode.lastRetry?.reason).toMatch(/^processor unreachable at http:\/\/127\.0\.0\.1:\d+: connection refused or dropped/);
     await settleTime();
     expect(processor.jobs(episodeId)).toHaveLength(2);
+  });
+
+  it("acks the processor's \"published\" answer (a duplicate of a done job): no redelivery", async () => {
+    const podcast = await createPodcast(stack);
+    processor.script(podcast.podcastId, [{ status: 200 }]);
+    const { episodeId } = await upload(podcast);
+    await processor.waitForJobs(episodeId, 1);
+    await settleTime();
+    expect(processor.jobs(episodeId)).toHaveLength(1);
   });
 
   it("runs without any OTLP endpoint configured: no export attempts, no telemetry errors", () => {

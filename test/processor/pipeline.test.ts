@@ -16,6 +16,8 @@ import type { Podcast } from "../../shared/podcast.ts";
 import { RENDITIONS } from "../../shared/renditions.ts";
 import { keys } from "../../shared/storage-keys.ts";
 import { SPANS, STAGES } from "../../shared/telemetry.ts";
+import { leaseKey } from "../../shared/episode-lifecycle.ts";
+import { SIGNATURE_HEADER, signJob } from "../../shared/job-signature.ts";
 import { startLocalStack, LOCAL_S3, type LocalStack } from "../../local/stack.ts";
 import { loadConfig } from "../../processor/config.ts";
 import { startProcessor, type RunningProcessor } from "../../processor/service.ts";
@@ -81,9 +83,27 @@ async function seedEpisode(episodeId: string, file: string | Buffer, contentType
   };
 }
 
-async function deliver(job: EpisodeJob): Promise<{ status: number; body: Record<string, string> }> {
-  const res = await fetch(`${processor.url}/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(job) });
-  return { status: res.status, body: (await res.json()) as Record<string, string> };
+const SIGNING_SECRET = "pipeline-test-signing-secret-0123456789abcdef";
+
+/** POSTs the job signed as the edge signs it; when a run started (202), waits for its end on the record. */
+async function deliver(job: EpisodeJob): Promise<{ status: number; body: Record<string, string>; record?: Episode }> {
+  const text = JSON.stringify(job);
+  const res = await fetch(`${processor.url}/jobs`, {
+    method: "POST",
+    headers: { "content-type": "application/json", [SIGNATURE_HEADER]: await signJob(SIGNING_SECRET, text) },
+    body: text,
+  });
+  const body = (await res.json()) as Record<string, string>;
+  if (res.status !== 202 || body.outcome !== "accepted") return { status: res.status, body };
+  // The run reports through the episode record; it is over when the record left processing and the lease is gone.
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const record = await episodeRecord(job.episodeId);
+    const lease = await bucket.getJson(leaseKey(job.episodeId));
+    if (record && record.state !== "processing" && !lease) return { status: res.status, body, record };
+    if (Date.now() > deadline) throw new Error(`run of ${job.episodeId} did not end: ${JSON.stringify(record)}\n${stack.logs()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 const episodeRecord = (id: string) => bucket.getJson<Episode>(keys.episode(id));
@@ -103,6 +123,7 @@ beforeAll(async () => {
       R2_SECRET_ACCESS_KEY: LOCAL_S3.secretAccessKey,
       PUBLIC_BASE_URL: stack.edgeUrl,
       WORK_DIR: path.join(dir, "work"),
+      JOB_SIGNING_SECRET: SIGNING_SECRET,
     },
     tmpdir(),
   );
@@ -126,8 +147,8 @@ describe("POST /jobs", () => {
   it("publishes an episode: 5 renditions, waveform and chapters in R2, the record published", async () => {
     const source = mp3WithChapters(dir, speechWav(dir, "pipeline", -6));
     job = await seedEpisode("ep-one", source.path, "audio/mpeg", "Loudness, codecs and chapters.");
-    const { status, body } = await deliver(job);
-    expect({ status, body }, stack.logs()).toEqual({ status: 200, body: { outcome: "published", episodeId: "ep-one" } });
+    const { status, body, record } = await deliver(job);
+    expect({ status, body, state: record?.state }, stack.logs()).toEqual({ status: 202, body: { outcome: "accepted", episodeId: "ep-one", attempt: 1 }, state: "published" });
 
     published = (await episodeRecord("ep-one"))!;
     expect(published).toMatchObject({ state: "published", attempts: 1, podcastId });
@@ -198,8 +219,8 @@ describe("POST /jobs", () => {
 
   it("reprocessing a published episode (redelivered before its record said so) is idempotent", async () => {
     await bucket.putJson(keys.episode("ep-one"), { ...published, state: "queued" });
-    const { status } = await deliver(job);
-    expect(status).toBe(200);
+    const { status, record: rerun } = await deliver(job);
+    expect({ status, state: rerun?.state }).toEqual({ status: 202, state: "published" });
     expect(await bucket.listKeys(keys.publishedPrefix(podcastId))).toEqual([keys.published(podcastId, "ep-one")]);
     const record = (await episodeRecord("ep-one"))!;
     expect(record.publishedAt).toBe(published.publishedAt);
@@ -214,19 +235,17 @@ describe("POST /jobs", () => {
     if (feed.includes("<rss")) expect(feed.split("<item>").length - 1).toBe(1);
   });
 
-  it("rejects bad input with 422 and marks the episode failed at validate", async () => {
+  it("marks bad input failed at validate, permanently, with the reason", async () => {
     const bad = await seedEpisode("ep-text", Buffer.from("this is a text file, not audio\n".repeat(100)));
-    const { status, body } = await deliver(bad);
-    expect(status).toBe(422);
-    expect(body).toMatchObject({ outcome: "rejected", episodeId: "ep-text", reason: expect.stringMatching(/not an audio file/) });
-    const record = (await episodeRecord("ep-text"))!;
-    expect(record.state).toBe("failed");
-    expect(record.failure).toEqual({ reason: body.reason, stage: "validate", permanent: true });
+    const { status, record } = await deliver(bad);
+    expect(status).toBe(202);
+    expect(record!.state).toBe("failed");
+    expect(record!.failure).toEqual({ reason: expect.stringMatching(/not an audio file/), stage: "validate", permanent: true });
     // The raw upload is kept.
     await bucket.client.send(new HeadObjectCommand({ Bucket: LOCAL_S3.bucket, Key: bad.sourceKey }));
   });
 
-  it("rejects each file of a bad-input corpus once, with its own reason (422: acknowledged, never retried)", async () => {
+  it("rejects each file of a bad-input corpus once, with its own reason (failed permanently, never retried)", async () => {
     const wav = path.join(dir, "ten-seconds.wav");
     ffmpeg(["-f", "lavfi", "-i", "sine=f=440:d=10", "-ac", "2", wav]);
     const clip = path.join(dir, "half-second.wav");
@@ -241,26 +260,26 @@ describe("POST /jobs", () => {
       ["bad-truncated", readFileSync(wav).subarray(0, 800_001), /truncated file/],
     ];
     for (const [id, body, reason] of corpus) {
-      const { status, body: answer } = await deliver(await seedEpisode(id, body));
-      expect({ id, status, outcome: answer.outcome }).toEqual({ id, status: 422, outcome: "rejected" });
-      expect(answer.reason, id).toMatch(reason);
-      const record = (await episodeRecord(id))!;
-      expect(record, id).toMatchObject({ state: "failed", attempts: 1, failure: { stage: "validate", permanent: true, reason: answer.reason } });
+      const { status, record } = await deliver(await seedEpisode(id, body));
+      expect({ id, status }).toEqual({ id, status: 202 });
+      expect(record, id).toMatchObject({ state: "failed", attempts: 1, failure: { stage: "validate", permanent: true } });
+      expect(record!.failure!.reason, id).toMatch(reason);
     }
   });
 
-  it("answers 503 retry for a transient problem and does not mark the episode failed", async () => {
+  it("a transient problem sends the episode back to queued with the reason, not failed", async () => {
     const job2 = await seedEpisode("ep-gone", Buffer.from("x"));
-    const { status, body } = await deliver({ ...job2, sourceKey: keys.source(podcastId, "ep-missing-source") });
-    expect(status).toBe(503);
-    expect(body.outcome).toBe("retry");
-    const record = (await episodeRecord("ep-gone"))!;
-    expect(record.state).not.toBe("failed");
-    expect(record.attempts).toBe(1);
+    // The source comes from the record, never from the job: point the record at a missing object.
+    await bucket.putJson(keys.episode("ep-gone"), { ...(await episodeRecord("ep-gone"))!, sourceKey: keys.source(podcastId, "ep-missing-source") });
+    const { status, record } = await deliver(job2);
+    expect(status).toBe(202);
+    expect(record).toMatchObject({ state: "queued", attempts: 1, lastRetry: { attempt: 1, reason: expect.stringMatching(/^validate: /) } });
   });
 
-  it("refuses a malformed job with 400", async () => {
-    const res = await fetch(`${processor.url}/jobs`, { method: "POST", body: JSON.stringify({ version: 1 }) });
+  it("refuses a malformed job with 400, and an unsigned one with 401", async () => {
+    const text = JSON.stringify({ version: 1 });
+    expect((await fetch(`${processor.url}/jobs`, { method: "POST", body: text })).status).toBe(401);
+    const res = await fetch(`${processor.url}/jobs`, { method: "POST", headers: { [SIGNATURE_HEADER]: await signJob(SIGNING_SECRET, text) }, body: text });
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ error: "invalid episode job: episodeId" });
     expect((await fetch(`${processor.url}/healthz`)).status).toBe(200);

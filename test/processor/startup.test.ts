@@ -17,6 +17,7 @@ async function startProcessor(env: Record<string, string>): Promise<{ code: numb
         R2_ACCESS_KEY_ID: "id",
         R2_SECRET_ACCESS_KEY: "very-secret-key-value",
         PUBLIC_BASE_URL: "http://127.0.0.1:9",
+        JOB_SIGNING_SECRET: "startup-test-signing-secret-0123456789",
         ...env,
       },
       stdio: ["ignore", "pipe", "pipe"],

@@ -2,7 +2,10 @@
  * Stands in for the processor (which has its own tests) in the edge's queue
  * and telemetry tests: an HTTP server on a free port that accepts
  * `POST /jobs` like the real one and answers whatever the test scripts per
- * episode (published, rejected, 503, or a dropped connection).
+ * episode (accepted, published, rejected, 503, or a dropped connection).
+ * By default it answers 200 published (the real one's answer to a job
+ * already done); 202 answers accepted, as the real one does once a run
+ * started (the fake runs nothing: the episode stays queued).
  */
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -15,6 +18,8 @@ export type FakeAnswer =
 
 export interface ReceivedJob {
   job: EpisodeJob;
+  /** The body exactly as received (what the signature covers). */
+  raw: string;
   headers: IncomingHttpHeaders;
   at: number;
 }
@@ -39,16 +44,19 @@ export async function startFakeProcessor(): Promise<FakeProcessor> {
       if (req.method === "GET" && req.url === "/healthz") return void res.writeHead(200).end("ok");
       if (req.method !== "POST" || req.url !== "/jobs") return void res.writeHead(404).end();
       const job = JSON.parse(raw) as EpisodeJob;
-      received.push({ job, headers: req.headers, at: Date.now() });
+      received.push({ job, raw, headers: req.headers, at: Date.now() });
       const answers = scripts.get(job.episodeId) ?? scripts.get(job.podcastId) ?? [];
       const nth = received.filter((r) => r.job.episodeId === job.episodeId).length - 1;
       const answer: FakeAnswer = answers[Math.min(nth, answers.length - 1)] ?? { status: 200 };
       if (answer === "drop") return void req.socket.destroy();
+      // Scripted bodies get the episode id every JobOutcome carries.
       const body =
-        answer.body ??
-        (answer.status === 200
-          ? { outcome: "published", episodeId: job.episodeId }
-          : { outcome: answer.status === 422 ? "rejected" : "retry", episodeId: job.episodeId, reason: `scripted ${answer.status}` });
+        (answer.body && typeof answer.body === "object" ? { episodeId: job.episodeId, ...answer.body } : answer.body) ??
+        (answer.status === 202
+          ? { outcome: "accepted", episodeId: job.episodeId, attempt: nth + 1 }
+          : answer.status === 200
+            ? { outcome: "published", episodeId: job.episodeId }
+            : { outcome: answer.status === 422 ? "rejected" : "retry", episodeId: job.episodeId, reason: `scripted ${answer.status}` });
       res.writeHead(answer.status, { "content-type": "application/json" }).end(JSON.stringify(body));
     });
   });
