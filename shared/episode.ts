@@ -27,6 +27,15 @@ export interface PublishedRendition {
   durationSeconds: number;
   /** Measured after encoding, independently of the encoder. */
   loudness?: { integratedLufs: number; truePeakDbtp: number };
+  /** What the loudness chain did for this rendition: its limiter ceiling (dBFS, absent when not limited), extra gain, and whether it needed a second encode. */
+  chain?: { limiterCeilingDb?: number; extraGainDb: number; corrected: boolean };
+}
+
+/** Something a creator should know about a published episode (it published anyway). */
+export interface EpisodeWarning {
+  kind: "loudness";
+  rendition: RenditionId;
+  message: string;
 }
 
 export interface Chapter {
@@ -66,6 +75,8 @@ export interface Episode {
   renditions?: PublishedRendition[];
   waveform?: { json: string; dat: string; image?: string };
   chapters?: { url: string; count: number };
+  /** Published with these caveats (a rendition that missed the loudness target after the processor's best effort). */
+  warnings?: EpisodeWarning[];
 }
 
 export function touch(e: Episode, patch: Partial<Episode>, now = new Date()): Episode {
