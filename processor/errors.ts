@@ -15,7 +15,6 @@ export type RejectionCode =
   | "too_short"
   | "too_long"
   | "silent"
-  | "loudness_out_of_range"
   | "podcast_missing"
   | "episode_missing";
 

@@ -1,14 +1,15 @@
 /**
- * The pipeline: six stages in order, each run by `runStage`, the one place
- * that gives a stage its span (a child of audio.pipeline.process), its
- * duration metric, its error recording and the episode record's `stage`.
+ * The pipeline: six stages in order, each run by `runStage`: its span (a
+ * child of audio.pipeline.process) and error recording from `tracedStep`
+ * (processor/traced-step.ts, the one wrapper every span goes through), its
+ * duration metric and the episode record's `stage`.
  */
-import { metrics, trace, SpanStatusCode, type Attributes } from "@opentelemetry/api";
+import { metrics, type Attributes } from "@opentelemetry/api";
 import type { Chapter } from "../shared/episode.ts";
 import type { Episode } from "../shared/episode.ts";
 import type { Podcast } from "../shared/podcast.ts";
 import { ATTR, METRICS, SPANS, type StageName } from "../shared/telemetry.ts";
-import { InputRejected, describeError } from "./errors.ts";
+import { describeError } from "./errors.ts";
 import type { Slots } from "./media/slots.ts";
 import type { MediaTools } from "./media/tools.ts";
 import type { ObjectStore } from "./storage/object-store.ts";
@@ -18,9 +19,11 @@ import { metadata } from "./stages/metadata.ts";
 import { normalize } from "./stages/normalize.ts";
 import { transcode } from "./stages/transcode.ts";
 import { validate } from "./stages/validate.ts";
-import { waveform } from "./stages/waveform.ts";
+import { WAVEFORM_FILES, waveform } from "./stages/waveform.ts";
+import { keys } from "../shared/storage-keys.ts";
+import { TRACER_NAME, tracedStep } from "./traced-step.ts";
 
-export const TRACER_NAME = "podcast-processor";
+export { TRACER_NAME } from "./traced-step.ts";
 
 const SECONDS_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600];
 
@@ -76,25 +79,21 @@ export async function runStage<I, O>(
   fn: (input: I, ctx: StageContext) => Promise<O>,
   run: RunContext,
 ): Promise<O> {
-  const tracer = trace.getTracer(TRACER_NAME);
-  return tracer.startActiveSpan(SPANS.stage(stage), { attributes: { ...run.attributes, [ATTR.stage]: stage } }, async (span) => {
-    const started = performance.now();
-    let outcome = "ok";
-    try {
-      await run.onStageStart(stage);
-      return await fn(input, { tools: run.tools, jobDir: run.jobDir, signal: run.signal, span, slots: run.slots });
-    } catch (err) {
-      outcome = err instanceof InputRejected ? "rejected" : "retry";
-      const message = describeError(err);
-      span.recordException({ name: (err as Error)?.name ?? "Error", message });
-      span.setStatus({ code: SpanStatusCode.ERROR, message });
-      span.setAttributes({ [ATTR.failureReason]: message, [ATTR.outcome]: outcome });
-      throw new StageFailed(stage, err);
-    } finally {
-      run.metrics.stageDuration.record((performance.now() - started) / 1000, { [ATTR.stage]: stage, [ATTR.outcome]: outcome });
-      span.end();
-    }
-  });
+  try {
+    return await tracedStep(
+      SPANS.stage(stage),
+      {
+        attributes: { ...run.attributes, [ATTR.stage]: stage },
+        onEnd: (seconds, outcome) => run.metrics.stageDuration.record(seconds, { [ATTR.stage]: stage, [ATTR.outcome]: outcome }),
+      },
+      async (span) => {
+        await run.onStageStart(stage);
+        return fn(input, { tools: run.tools, jobDir: run.jobDir, signal: run.signal, span, slots: run.slots });
+      },
+    );
+  } catch (err) {
+    throw new StageFailed(stage, err);
+  }
 }
 
 export interface PipelineInput {
@@ -148,7 +147,12 @@ export async function runPipeline(input: PipelineInput, run: RunContext): Promis
     metadata,
     run,
   );
-  const peaks = await runStage("waveform", { tap: encoded.waveformTap }, waveform, run);
+  const peaks = await runStage(
+    "waveform",
+    { tap: encoded.waveformTap, key: keys.media(episode.podcastId, episode.episodeId, WAVEFORM_FILES.json) },
+    waveform,
+    run,
+  );
   return runStage(
     "distribute",
     {

@@ -30,6 +30,15 @@ export interface PublishedRendition {
   durationSeconds: number;
   /** Measured after encoding, independently of the encoder. */
   loudness?: { integratedLufs: number; truePeakDbtp: number };
+  /** What the loudness chain did for this rendition: its limiter ceiling (dBFS, absent when not limited), extra gain, and whether it needed a second encode. */
+  chain?: { limiterCeilingDb?: number; extraGainDb: number; corrected: boolean };
+}
+
+/** Something a creator should know about a published episode (it published anyway). */
+export interface EpisodeWarning {
+  kind: "loudness";
+  rendition: RenditionId;
+  message: string;
 }
 
 export interface Chapter {
@@ -85,6 +94,8 @@ export interface Episode {
   chapters?: { url: string; count: number };
   /** What the creator set beyond title and show notes (season, type, pubDate, transcripts...). */
   details?: EpisodeDetails;
+  /** Published with these caveats (a rendition that missed the loudness target after the processor's best effort). */
+  warnings?: EpisodeWarning[];
 }
 
 export function touch(e: Episode, patch: Partial<Episode>, now = new Date()): Episode {

@@ -2,7 +2,7 @@
  * The processor's speed and memory against (a) the article's pipeline and (b)
  * the floor, on the same generated speech, in one run:
  *
- *   node bench/processor/run.ts [--minutes 60] [--also 10] [--only a,b,c] [--keep]
+ *   node bench/processor/run.ts [--minutes 60] [--also 10] [--only a,b,c] [--keep] [--corpus]
  *
  * For each duration (--minutes, plus each --also) it runs (a) article.ts,
  * (b) floor.ts's two-process encode, (d) the mandatory loudness measurements
@@ -12,6 +12,8 @@
  * tree (sum of VmRSS, and sum of Pss). Prints a table, the ratios c/a and
  * c/b, and the best c/b and c/a that any processor doing (d)'s measurements
  * can reach on this machine: (CPU b + CPU d) / cores, over b's and a's wall.
+ * --corpus adds the corpus row: every input of test/processor/corpus-audio.ts
+ * through (c), with its wall time, CPU and second full encodes.
  */
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, loadavg } from "node:os";
@@ -21,6 +23,7 @@ import { execFileSync } from "node:child_process";
 import { speechWav } from "./speech.ts";
 import { measureTree, type TreeUsage } from "./measure.ts";
 import { bestSplit, calibrate, floorScript, measurementsScript } from "./floor.ts";
+import { generateCorpus } from "../../test/processor/corpus-audio.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const CACHE = path.join(ROOT, "bench", ".cache");
@@ -32,6 +35,7 @@ const { values } = parseArgs({
     also: { type: "string", multiple: true, default: [] },
     only: { type: "string", default: "a,b,c" },
     keep: { type: "boolean", default: false },
+    corpus: { type: "boolean", default: false },
   },
 });
 const durations = [Number(values.minutes), ...values.also.map(Number)];
@@ -82,6 +86,24 @@ for (const minutes of durations) {
     }
   } finally {
     if (!values.keep) await rm(work, { recursive: true, force: true });
+  }
+}
+
+if (values.corpus) {
+  // The corpus row: realistic uploads, each through the processor as one job.
+  const dir = await mkdtemp(path.join(CACHE, "corpus-"));
+  try {
+    const corpus = generateCorpus(dir);
+    console.log("\n| corpus input | wall s | CPU s | second full encodes | renditions LUFS/dBTP |");
+    console.log("| --- | ---: | ---: | ---: | --- |");
+    for (const input of corpus) {
+      const u = await measureTree(NODE, [path.join(ROOT, "bench/processor/processor-job.ts"), input.file, path.join(dir, `job-${input.name}`)]);
+      const line = JSON.parse(u.stdout.trim().split("\n").pop() ?? "{}") as { outcome?: { outcome: string }; corrected?: string[]; renditions?: { id: string; integratedLufs: number; truePeakDbtp: number }[] };
+      const figures = (line.renditions ?? []).map((r) => `${r.id} ${r.integratedLufs}/${r.truePeakDbtp}`).join(", ");
+      console.log(`| ${input.name} (${line.outcome?.outcome ?? "failed"}) | ${s1(u.wallSeconds)} | ${s1(u.cpuSeconds)} | ${line.corrected?.length ?? "?"} | ${figures} |`);
+    }
+  } finally {
+    if (!values.keep) await rm(dir, { recursive: true, force: true });
   }
 }
 

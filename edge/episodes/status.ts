@@ -1,5 +1,5 @@
 /** What `GET /episodes/:id` shows: the record minus internals, renditions only once published. */
-import type { Episode, EpisodeFailure } from "../../shared/episode.ts";
+import type { Episode, EpisodeFailure, EpisodeWarning } from "../../shared/episode.ts";
 import type { StageName } from "../../shared/telemetry.ts";
 import type { HoneycombLinks } from "./honeycomb-links.ts";
 
@@ -30,6 +30,8 @@ export interface EpisodeStatus {
   durationSeconds?: number;
   upload?: UploadProgress;
   renditions?: { id: string; url: string; mimeType: string; bytes: number; bitrateKbps: number }[];
+  /** Published with caveats, e.g. a rendition that missed the loudness target. */
+  warnings?: EpisodeWarning[];
 }
 
 export function episodeStatus(e: Episode, upload?: UploadProgress, links?: HoneycombLinks): EpisodeStatus {
@@ -56,5 +58,6 @@ export function episodeStatus(e: Episode, upload?: UploadProgress, links?: Honey
     ...(published && e.renditions
       ? { renditions: e.renditions.map((r) => ({ id: r.id, url: r.url, mimeType: r.mimeType, bytes: r.bytes, bitrateKbps: r.bitrateKbps })) }
       : {}),
+    ...(published && e.warnings?.length ? { warnings: e.warnings } : {}),
   };
 }

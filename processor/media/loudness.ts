@@ -41,16 +41,67 @@ export function parseEbur128Summary(lines: string[]): LoudnessMeasurement {
   };
 }
 
-/** Runs ebur128 over `inputArgs`; per-100 ms lines go to `onFrame` when given (else ffmpeg does not print them). */
+/** One 100 ms line of ebur128's frame log. */
+export interface Ebur128Frame {
+  /** Time (s) at the end of the frame. */
+  t: number;
+  /** Momentary (400 ms) and short-term (3 s) loudness, LUFS. */
+  m: number;
+  s: number;
+  /** True peak within this 100 ms frame, and within the 400 ms block that ends with it (dBTP). */
+  peak: number;
+  blockPeak: number;
+}
+
+/**
+ * Reads ebur128's stderr: its per-100 ms frames (when framelog=info) and the
+ * summary it prints when the stream ends. Other lines are ignored.
+ */
+export class Ebur128Log {
+  private readonly lines: string[] = [];
+  private inSummary = false;
+  private readonly recent: number[] = [];
+  private static readonly FRAME = /\bt:\s*([\d.]+)\s.*\sM:\s*(-?[\d.]+)\s+S:\s*(-?[\d.]+).*FTPK:((?:\s+(?:-?[\d.]+|-inf))+)\s+dBFS/;
+
+  private readonly onFrame?: (f: Ebur128Frame) => void;
+
+  constructor(onFrame?: (f: Ebur128Frame) => void) {
+    this.onFrame = onFrame;
+  }
+
+  onLine(line: string): boolean {
+    if (/\bSummary:/.test(line)) {
+      this.inSummary = true;
+      this.lines.length = 0;
+    }
+    // ffmpeg 5.1 prints an empty summary while it configures a filter_complex graph: frames after it end it.
+    const m = this.onFrame ? Ebur128Log.FRAME.exec(line) : null;
+    if (m) this.inSummary = false;
+    else if (this.inSummary) {
+      if (this.lines.length < 40) this.lines.push(line);
+      return true;
+    }
+    if (!this.onFrame || !m) return false;
+    const peak = Math.max(...m[4]!.trim().split(/\s+/).map((v) => (v === "-inf" ? -120 : Number(v))));
+    this.recent.push(peak);
+    if (this.recent.length > 4) this.recent.shift();
+    this.onFrame({ t: Number(m[1]), m: Number(m[2]), s: Number(m[3]), peak, blockPeak: Math.max(...this.recent) });
+    return true;
+  }
+
+  summary(): LoudnessMeasurement {
+    return parseEbur128Summary(this.lines);
+  }
+}
+
+/** Runs ebur128 over `inputArgs`; per-100 ms frames go to `onFrame` when given (else ffmpeg does not print them). */
 async function ebur128(
   tools: MediaTools,
   inputArgs: string[],
   signal: AbortSignal | undefined,
-  onFrame?: (m: number, s: number, peak: number) => void,
+  onFrame?: (f: Ebur128Frame) => void,
 ): Promise<LoudnessMeasurement> {
-  const summary: string[] = [];
-  let inSummary = false;
-  const frame = /\sM:\s*(-?[\d.]+)\s+S:\s*(-?[\d.]+).*FTPK:((?:\s+(?:-?[\d.]+|-inf))+)\s+dBFS/;
+  const log = new Ebur128Log(onFrame);
   await runTool(
     tools.ffmpeg,
     [
@@ -58,25 +109,9 @@ async function ebur128(
       // framelog=verbose: ffmpeg 5.1 otherwise prints a line per 100 ms at info level (CPU spent on nothing).
       "-af", `ebur128=peak=true:framelog=${onFrame ? "info" : "verbose"}`, "-f", "null", "-",
     ],
-    {
-      signal,
-      onStderrLine: (line) => {
-        if (/Summary:/.test(line)) {
-          inSummary = true;
-          summary.length = 0;
-        }
-        if (inSummary) {
-          if (summary.length < 40) summary.push(line);
-          return;
-        }
-        if (onFrame) {
-          const m = frame.exec(line);
-          if (m) onFrame(Number(m[1]), Number(m[2]), Math.max(...m[3]!.trim().split(/\s+/).map((v) => (v === "-inf" ? -120 : Number(v)))));
-        }
-      },
-    },
+    { signal, onStderrLine: (line) => void log.onLine(line) },
   );
-  return parseEbur128Summary(summary);
+  return log.summary();
 }
 
 export function measureLoudness(tools: MediaTools, file: string, signal?: AbortSignal): Promise<LoudnessMeasurement> {
@@ -192,9 +227,13 @@ export class BlockHistogram {
  */
 export const LIMITER_LOSS_PER_DB = 0.35;
 
-/** Predicted integrated loudness after `gainDb` and a limiter at `ceilingDb` (undefined: no limiter). */
-export function predictLimitedLufs(blocks: BlockHistogram, gainDb: number, ceilingDb?: number): number {
-  return blocks.integrated((lufs, peak) => lufs + gainDb - (ceilingDb === undefined ? 0 : LIMITER_LOSS_PER_DB * Math.max(0, peak + gainDb - ceilingDb)));
+/**
+ * Predicted integrated loudness after `gainDb` and a limiter at `ceilingDb`
+ * (undefined: no limiter). `lossPerDb` defaults to the speech fit above; the
+ * mastering plan re-fits it on each episode from what its shared limiter took.
+ */
+export function predictLimitedLufs(blocks: BlockHistogram, gainDb: number, ceilingDb?: number, lossPerDb = LIMITER_LOSS_PER_DB): number {
+  return blocks.integrated((lufs, peak) => lufs + gainDb - (ceilingDb === undefined ? 0 : lossPerDb * Math.max(0, peak + gainDb - ceilingDb)));
 }
 
 export interface SourceLoudness extends LoudnessMeasurement {
@@ -229,13 +268,10 @@ export async function measureInParts(
       // The last part runs to the end of the file, whatever the declared duration said.
       if (i < parts - 1) window.push("-t", length.toFixed(3));
       // A block's peak is the highest of its four 100 ms frames.
-      const recent: number[] = [];
       return slots.run(() =>
-        ebur128(tools, [...window, "-i", file], signal, (m, s, peak) => {
-          recent.push(peak);
-          if (recent.length > 4) recent.shift();
-          blocks.add(m, Math.max(...recent));
-          shortTerm.add(s);
+        ebur128(tools, [...window, "-i", file], signal, (f) => {
+          blocks.add(f.m, f.blockPeak);
+          shortTerm.add(f.s);
         }),
       );
     }),

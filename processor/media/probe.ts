@@ -9,6 +9,9 @@ export interface ProbeStream {
   channels?: number;
   bit_rate?: string;
   duration?: string;
+  /** Pictures (attached cover art). */
+  width?: number;
+  height?: number;
   disposition?: { attached_pic?: number };
 }
 

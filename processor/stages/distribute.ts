@@ -70,7 +70,9 @@ export async function distribute(input: DistributeInput, ctx: StageContext): Pro
     sampleRate: r.sampleRate,
     durationSeconds: round3(r.durationSeconds),
     loudness: r.loudness,
+    chain: { ...(r.branch.limiterCeilingDb !== undefined ? { limiterCeilingDb: r.branch.limiterCeilingDb } : {}), extraGainDb: r.branch.extraGainDb ?? 0, corrected: r.corrected },
   }));
+  const warnings = input.renditions.flatMap((r) => (r.warning ? [{ kind: "loudness" as const, rendition: r.spec.id, message: r.warning }] : []));
   const main = input.renditions.find((r) => r.spec.id === DEFAULT_RENDITION) ?? input.renditions[0]!;
 
   // A redelivered job keeps the episode's first publication time: apps sort and notify by it.
@@ -88,10 +90,12 @@ export async function distribute(input: DistributeInput, ctx: StageContext): Pro
     renditions,
     waveform: { json: url(WAVEFORM_FILES.json), dat: url(WAVEFORM_FILES.dat), image: url(WAVEFORM_FILES.svg) },
     ...(input.chaptersJson ? { chapters: { url: url(CHAPTERS_FILE), count: input.chaptersJson.count } } : {}),
+    warnings: warnings.length ? warnings : undefined,
     updatedAt: (input.now ?? new Date()).toISOString(),
   };
   delete record.stage;
   delete record.failure;
+  if (!record.warnings) delete record.warnings;
   const published = publishedEpisodeFrom(record);
   await bucket.putJson(keys.published(podcastId, episodeId), published);
 
@@ -102,6 +106,9 @@ export async function distribute(input: DistributeInput, ctx: StageContext): Pro
     [ATTR.storagePath]: keys.publicPrefix(podcastId, episodeId),
     [ATTR.outputSize]: uploaded,
     "audio.feed.episodes": feedEpisodes,
+    [ATTR.cdnUrlCount]: uploads.length,
+    [ATTR.feedUpdated]: true,
+    ...(warnings.length ? { [ATTR.loudnessWarning]: warnings.map((w) => w.message).join("; ") } : {}),
   });
   return { episode: record, published, feedEpisodes };
 }

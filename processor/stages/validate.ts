@@ -4,7 +4,7 @@
  * under a second per hour of audio) finds corrupt or truncated data. Every
  * rejection names what is wrong, because the creator reads it.
  */
-import { stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { parseFile } from "music-metadata";
 import type { Chapter } from "../../shared/episode.ts";
 import { ATTR } from "../../shared/telemetry.ts";
@@ -31,14 +31,21 @@ export interface SourceAudio {
   sizeBytes: number;
   /** Index of the upload's embedded picture (ID3 APIC, MP4 covr, FLAC PICTURE), if it has a JPEG or PNG one. */
   coverStreamIndex?: number;
+  /** Its size in pixels (the larger side), when known. */
+  coverPixels?: number;
   /** Chapters found in the source (ID3 CHAP/CTOC, MP4, Vorbis comments), sorted by start. */
   chapters: Chapter[];
 }
 
 export const MIN_DURATION_SECONDS = 1;
 
-/** Codecs creators upload podcasts in. Anything else (video soundtracks, telephony, WMA...) is refused by name. */
-const SUPPORTED_CODECS = /^(mp3|aac|alac|flac|opus|vorbis|mp2|pcm_(s16|s24|s32|f32|f64)(le|be)|pcm_u8)$/;
+/**
+ * Codecs creators record podcasts in, including what telephony and cheap voice
+ * recorders put in WAV (mu-law, A-law, ADPCM, GSM). Anything else (WMA, video
+ * soundtracks...) is refused by name.
+ */
+const SUPPORTED_CODECS =
+  /^(mp3|aac|alac|flac|opus|vorbis|mp2|pcm_(s16|s24|s32|f32|f64)(le|be)|pcm_(u8|s8)|pcm_(mulaw|alaw)|adpcm_[a-z0-9_]+|gsm_ms|g722|g726(le)?)$/;
 
 /** More decode errors than this and the file is corrupt; one or two are a common glitch at a file's end. */
 const MAX_DECODE_ERRORS = 2;
@@ -66,6 +73,9 @@ export async function validate(input: ValidateInput, ctx: StageContext): Promise
     );
   }
   const codec = audio.codec_name ?? "unknown";
+  // A streaming WAV (RIFF or data size 0 or 0xFFFFFFFF, as `ffmpeg -f wav -` and many recorders
+  // write) declares nothing: ffmpeg decodes it to its end, and what decodes is its length.
+  const streaming = await isStreamingWav(sourcePath);
   if (!SUPPORTED_CODECS.test(codec)) {
     throw new InputRejected(
       "unsupported_codec",
@@ -73,17 +83,17 @@ export async function validate(input: ValidateInput, ctx: StageContext): Promise
     );
   }
   const format = (info.format.format_name ?? "unknown").split(",")[0]!;
-  ctx.span.setAttributes({ [ATTR.format]: format, [ATTR.codec]: codec });
+  ctx.span.setAttributes({ [ATTR.format]: format, [ATTR.codec]: codec, "audio.input.streaming_wav": streaming });
 
-  const declared = Number(audio.duration ?? info.format.duration ?? NaN);
+  const declared = streaming ? NaN : Number(audio.duration ?? info.format.duration ?? NaN);
   if (declared > input.maxDurationSeconds) throw tooLong(declared, input.maxDurationSeconds);
 
   // music-metadata reads what ffprobe glosses over: header sizes larger than the file, and chapters.
   // (Not its "Data chunk size exceeds file size" warning: 12.1 raises it for every WAV whose data chunk is last.)
   const meta = await parseFile(sourcePath, { includeChapters: true, skipCovers: true }).catch(() => undefined);
-  const truncatedHeader = meta?.quality.warnings.find((w) => /exceeding file length|truncat|unexpected end/i.test(w.message));
+  const truncatedHeader = streaming ? undefined : meta?.quality.warnings.find((w) => /exceeding file length|truncat|unexpected end/i.test(w.message));
 
-  const decoded = await decodeCheck(ctx, sourcePath);
+  const decoded = await decodeCheck(ctx, sourcePath, input.maxDurationSeconds);
   if (decoded.failure) {
     throw new InputRejected("corrupt", `corrupt audio data: the file cannot be decoded (${decoded.failure})`);
   }
@@ -135,7 +145,10 @@ export async function validate(input: ValidateInput, ctx: StageContext): Promise
     chapters: chaptersOf(meta?.format.chapters, info, durationSeconds),
   };
   const picture = info.streams.find((s) => s.codec_type === "video" && s.disposition?.attached_pic && /^(mjpeg|png)$/.test(s.codec_name ?? ""));
-  if (picture) source.coverStreamIndex = picture.index;
+  if (picture) {
+    source.coverStreamIndex = picture.index;
+    if (picture.width && picture.height) source.coverPixels = Math.max(picture.width, picture.height);
+  }
   ctx.span.setAttributes({
     [ATTR.durationSeconds]: source.durationSeconds,
     [ATTR.sampleRate]: source.sampleRate,
@@ -161,8 +174,32 @@ interface DecodeResult {
   failure?: string;
 }
 
-/** Decodes the first audio stream to nowhere: the decoder reports damage, `-progress` the real length. */
-async function decodeCheck(ctx: StageContext, sourcePath: string): Promise<DecodeResult> {
+/** RIFF/RF64 WAV whose RIFF or data chunk size is a placeholder (0 or 0xFFFFFFFF). */
+async function isStreamingWav(file: string): Promise<boolean> {
+  const fd = await open(file, "r");
+  try {
+    const head = Buffer.alloc(4096);
+    const { bytesRead } = await fd.read(head, 0, head.length, 0);
+    if (bytesRead < 12 || head.toString("latin1", 0, 4) !== "RIFF" || head.toString("latin1", 8, 12) !== "WAVE") return false;
+    const riff = head.readUInt32LE(4);
+    if (riff === 0 || riff === 0xffffffff) return true;
+    for (let at = 12; at + 8 <= bytesRead; ) {
+      const size = head.readUInt32LE(at + 4);
+      if (head.toString("latin1", at, at + 4) === "data") return size === 0 || size === 0xffffffff;
+      at += 8 + size + (size % 2);
+    }
+    return false;
+  } finally {
+    await fd.close();
+  }
+}
+
+/**
+ * Decodes the first audio stream to nowhere: the decoder reports damage,
+ * `-progress` the real length. Bounded: it stops just past the maximum
+ * duration (a header can lie, a stream can declare nothing).
+ */
+async function decodeCheck(ctx: StageContext, sourcePath: string, maxSeconds: number): Promise<DecodeResult> {
   let errors = 0;
   let firstError: string | undefined;
   const onStderrLine = (line: string) => {
@@ -172,7 +209,7 @@ async function decodeCheck(ctx: StageContext, sourcePath: string): Promise<Decod
   try {
     const { stdout } = await runTool(
       ctx.tools.ffmpeg,
-      ["-nostdin", "-v", "error", "-nostats", "-progress", "pipe:1", "-i", sourcePath, "-map", "0:a:0", "-f", "null", "-"],
+      ["-nostdin", "-v", "error", "-nostats", "-progress", "pipe:1", "-i", sourcePath, "-map", "0:a:0", "-t", String(maxSeconds + 1), "-f", "null", "-"],
       { signal: ctx.signal, captureStdout: true, onStderrLine },
     );
     const times = [...stdout.matchAll(/^out_time_us=(\d+)/gm)];

@@ -12,11 +12,14 @@ import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { once } from "node:events";
 import path from "node:path";
+import { ATTR } from "../../shared/telemetry.ts";
 import type { StageContext } from "./context.ts";
 import type { WaveformTap } from "./transcode.ts";
 
 export interface WaveformInput {
   tap: WaveformTap;
+  /** Where distribute will store the JSON (R2 key), for the span. */
+  key?: string;
 }
 
 export interface WaveformOutput {
@@ -124,6 +127,7 @@ export async function waveform(input: WaveformInput, ctx: StageContext): Promise
     "audio.waveform.length": pixel,
     "audio.waveform.samples_per_pixel": SAMPLES_PER_PIXEL,
     "audio.waveform.sample_rate": sampleRate,
+    ...(input.key ? { [ATTR.waveformPath]: input.key } : {}),
   });
   return { ...out, length: pixel, samplesPerPixel: SAMPLES_PER_PIXEL, sampleRate };
 }

@@ -15,7 +15,7 @@ import type { EpisodeJob } from "../../shared/job.ts";
 import type { Podcast } from "../../shared/podcast.ts";
 import { RENDITIONS } from "../../shared/renditions.ts";
 import { keys } from "../../shared/storage-keys.ts";
-import { SPANS, STAGES } from "../../shared/telemetry.ts";
+import { ATTR, SPANS, STAGES } from "../../shared/telemetry.ts";
 import { leaseKey } from "../../shared/episode-lifecycle.ts";
 import { SIGNATURE_HEADER, signJob } from "../../shared/job-signature.ts";
 import { startLocalStack, LOCAL_S3, type LocalStack } from "../../local/stack.ts";
@@ -201,11 +201,25 @@ describe("POST /jobs", () => {
       expect(span!.parentSpanContext?.spanId, stage).toBe(root!.spanContext().spanId);
     }
     const transcode = finished.find((s) => s.name === SPANS.stage("transcode"))!;
+    expect(transcode.attributes[ATTR.formatCount]).toBe(RENDITIONS.length);
     for (const r of RENDITIONS) {
       const span = finished.find((s) => s.name === SPANS.rendition(r.id));
       expect(span?.parentSpanContext?.spanId, r.id).toBe(transcode.spanContext().spanId);
       expect(span?.attributes[`audio.loudness.${r.id}.measured_lufs`], r.id).toBeTypeOf("number");
+      // The article's attributes (issue #11): on target, and whether a second full encode was needed.
+      expect(span?.attributes[ATTR.renditionNormalized], r.id).toBe(true);
+      expect(span?.attributes[ATTR.renditionCorrected], r.id).toBeTypeOf("boolean");
+      expect(span?.attributes[ATTR.loudnessWarning], r.id).toBeUndefined();
     }
+    const waveform = finished.find((s) => s.name === SPANS.stage("waveform"))!;
+    expect(waveform.attributes[ATTR.waveformPath]).toBe(keys.media(podcastId, "ep-one", "waveform.json"));
+    const distribute = finished.find((s) => s.name === SPANS.stage("distribute"))!;
+    // 5 renditions, waveform JSON/.dat/SVG and chapters.json behind the CDN; the feed regenerated.
+    expect(distribute.attributes[ATTR.cdnUrlCount]).toBe(RENDITIONS.length + 4);
+    expect(distribute.attributes[ATTR.feedUpdated]).toBe(true);
+    const normalize = finished.find((s) => s.name === SPANS.stage("normalize"))!;
+    expect(normalize.attributes["audio.chain.channels"]).toBe(2);
+    expect(normalize.attributes["audio.loudness.mastered_lufs"]).toBeTypeOf("number");
     // The secret key must not have leaked into any attribute.
     expect(JSON.stringify(finished.map((s) => s.attributes))).not.toContain(LOCAL_S3.secretAccessKey);
   });

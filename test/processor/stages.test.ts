@@ -142,6 +142,42 @@ describe("validate", () => {
     expect(err.message).toMatch(/unsupported audio codec "wmav2"/);
   });
 
+  it("accepts telephony codecs in WAV (mu-law, A-law, IMA ADPCM, MS ADPCM)", async () => {
+    for (const codec of ["pcm_mulaw", "pcm_alaw", "adpcm_ima_wav", "adpcm_ms"]) {
+      const f = path.join(dir, `${codec}.wav`);
+      ffmpeg(["-f", "lavfi", "-i", "sine=f=440:d=3", "-ar", "8000", "-c:a", codec, f]);
+      const s = await validate({ sourcePath: f, maxDurationSeconds: SIX_HOURS }, ctx());
+      expect(s.codec, codec).toBe(codec);
+      expect(Math.abs(s.durationSeconds - 3), codec).toBeLessThan(0.1);
+    }
+  });
+
+  it("accepts a streaming WAV whose RIFF and data sizes are 0xFFFFFFFF or 0, and decodes it whole", async () => {
+    const full = path.join(dir, "to-stream.wav");
+    ffmpeg(["-f", "lavfi", "-i", "sine=f=440:d=6", "-ac", "2", full]);
+    for (const size of [0xffffffff, 0]) {
+      const bytes = readFileSync(full);
+      bytes.writeUInt32LE(size, 4);
+      bytes.writeUInt32LE(size, bytes.indexOf("data", 12, "latin1") + 4);
+      const f = path.join(dir, `streaming-${size}.wav`);
+      writeFileSync(f, bytes);
+      const s = await validate({ sourcePath: f, maxDurationSeconds: SIX_HOURS }, ctx());
+      expect(Math.abs(s.durationSeconds - 6), String(size)).toBeLessThan(0.05);
+    }
+  });
+
+  it("stops decoding as soon as the audio passes the maximum duration (a header that declares nothing)", async () => {
+    const f = path.join(dir, "long-streaming.wav");
+    ffmpeg(["-f", "lavfi", "-i", "anullsrc=r=8000:cl=mono", "-t", "600", "-c:a", "pcm_s16le", f]);
+    const bytes = readFileSync(f);
+    bytes.writeUInt32LE(0xffffffff, 4);
+    bytes.writeUInt32LE(0xffffffff, bytes.indexOf("data", 12, "latin1") + 4);
+    writeFileSync(f, bytes);
+    const err = await rejection(f, 30);
+    expect(err.code).toBe("too_long");
+    expect(err.message).toMatch(/too long: 0\.01 h of audio; the maximum is 0\.01 h/);
+  });
+
   it("rejects audio longer than MAX_DURATION_SECONDS", async () => {
     const f = path.join(dir, "long.wav");
     ffmpeg(["-f", "lavfi", "-i", "sine=f=440:d=4", f]);
@@ -183,24 +219,57 @@ describe("normalize + transcode", () => {
   it("brings quiet speech up to -16 LUFS in every rendition, true peak under -1 dBTP", async () => {
     const { plan, source } = await encodeAndCheck(speechWav(dir, "quiet", -14), "quiet");
     expect(plan.inputLufs).toBeLessThan(-25);
-    expect(plan.gainDb).toBeGreaterThan(8);
+    expect(plan.chain.gainDb).toBeGreaterThan(8);
     expect(source.channels).toBe(2);
   });
 
   it("brings loud speech down without limiting more than needed", async () => {
     const { plan } = await encodeAndCheck(speechWav(dir, "loud", 8), "loud");
-    expect(plan.gainDb).toBeLessThan(0);
+    expect(plan.chain.gainDb).toBeLessThan(0);
   });
 
-  it("limits peaks the gain would push over the ceiling (speech with clicks), per rendition", async () => {
+  it("limits peaks the gain would push over the ceiling (speech with clicks) in the shared chain, once", async () => {
     const { plan } = await encodeAndCheck(clickySpeechWav(dir), "clicky");
-    expect(plan.predictedTruePeakDbtp).toBeGreaterThan(0);
-    for (const r of RENDITIONS) expect(plan.branches[r.id].limiterCeilingDb, r.id).toBeLessThan(DEFAULT_LOUDNESS.truePeakDbtp);
+    expect(plan.inputTruePeakDbtp + DEFAULT_LOUDNESS.integratedLufs - plan.inputLufs).toBeGreaterThan(0);
+    expect(plan.limiterCeilingDb).toBeLessThan(DEFAULT_LOUDNESS.truePeakDbtp);
+    expect(plan.mastered.truePeakDbtp).toBeLessThanOrEqual(DEFAULT_LOUDNESS.truePeakDbtp);
+    expect(Math.abs(plan.mastered.integratedLufs - DEFAULT_LOUDNESS.integratedLufs)).toBeLessThanOrEqual(0.5);
   });
 
   it("handles pure tones (no limiter needed)", async () => {
     const { plan } = await encodeAndCheck(toneWav(dir), "tone");
+    expect(plan.limiterCeilingDb).toBeUndefined();
+    expect(plan.chain.compressor).toBeUndefined();
     for (const r of RENDITIONS) expect(plan.branches[r.id].limiterCeilingDb).toBeUndefined();
+  });
+});
+
+describe("loudness is never a reason to refuse", () => {
+  it("a target no chain can reach (-10 LUFS under a -9 dBTP ceiling) publishes with a loudness warning per rendition that misses", async () => {
+    const jobDir = mkdtempSync(path.join(dir, "impossible-"));
+    const target = { integratedLufs: -10, truePeakDbtp: -9 };
+    const s = await validate({ sourcePath: clickySpeechWav(dir), maxDurationSeconds: SIX_HOURS }, ctx(jobDir));
+    const plan = await normalize({ source: s, target }, ctx(jobDir));
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    trace.setGlobalTracerProvider(provider);
+    try {
+      const out = await transcode({ source: s, plan, tags, chapters: [] }, ctx(jobDir));
+      expect(out.renditions).toHaveLength(RENDITIONS.length);
+      const warned = out.renditions.filter((r) => r.warning);
+      expect(warned.length).toBeGreaterThan(0);
+      for (const r of warned) {
+        expect(r.warning).toMatch(new RegExp(`rendition ${r.spec.id} measured .* the target is -10 \\+-1 LU with true peak <= -9 dBTP`));
+        expect(r.corrected, r.spec.id).toBe(true);
+        const span = exporter.getFinishedSpans().find((x) => x.name === `audio.transcode.${r.spec.id}`)!;
+        expect(span.status.code).toBe(2); // ERROR
+        expect(span.attributes["audio.loudness.warning"]).toBe(r.warning);
+        expect(span.attributes["audio.rendition.normalized"]).toBe(false);
+        expect(span.attributes["audio.rendition.corrected"]).toBe(true);
+      }
+    } finally {
+      trace.disable();
+    }
   });
 });
 
