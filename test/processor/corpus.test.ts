@@ -8,6 +8,7 @@
  * must say what the chain did. Spans are captured with the SDK's in-memory
  * exporter; nothing is mocked.
  */
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, copyFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -170,9 +171,13 @@ describe("corpus: every realistic upload publishes on target", () => {
         expect(transcode["audio.artwork.scaled"]).toBe(true);
         const mp3 = episode.renditions!.find((r) => r.id === "mp3_64k")!;
         const pic = (await parseFile(path.join(store.root, mp3.key))).common.picture?.[0];
-        expect(pic?.data.length).toBeGreaterThan(10_000);
-        expect(pic!.data.length).toBeLessThan(1024 * 1024);
-        expect(mp3.bytes).toBeLessThan(1024 * 1024);
+        // The upload's ~12 MB 3500 px picture of noise (the worst case for JPEG): 1400 px, about a tenth of the bytes.
+        expect(pic?.format).toBe("image/jpeg");
+        expect(pic!.data.length).toBeGreaterThan(10_000);
+        expect(pic!.data.length).toBeLessThan(1.5 * 1024 * 1024);
+        const dims = execFileSync("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height", "-of", "csv=p=0", path.join(store.root, mp3.key)], { encoding: "utf8" });
+        expect(dims.trim()).toBe("1400,1400");
+        expect(mp3.bytes).toBeLessThan(2 * 1024 * 1024);
       }
       summary.push({ name, seconds: Math.round((performance.now() - started) / 100) / 10, secondEncodes, renditions: figures.join(", ") });
     }, 300_000);
