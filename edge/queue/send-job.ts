@@ -8,10 +8,9 @@ import { SpanKind } from "@opentelemetry/api";
 import type { Env } from "../env.ts";
 import type { Episode } from "../../shared/episode.ts";
 import type { EpisodeJob, TraceCarrier } from "../../shared/job.ts";
-import { ATTR, SPANS } from "../../shared/telemetry.ts";
+import { ATTR, MESSAGING, SPANS } from "../../shared/telemetry.ts";
 import { edgeTelemetry } from "../telemetry/config.ts";
 import { fixedSpan, randomSpanId, traceparentOf } from "../telemetry/fixed-span.ts";
-import { MESSAGING_SYSTEM } from "../telemetry/upload-trace.ts";
 import { JOBS_QUEUE } from "./names.ts";
 
 export function jobFor(episode: Episode, trace: TraceCarrier): EpisodeJob {
@@ -50,7 +49,7 @@ export async function resendJob(env: Env, episode: Episode, why: string, ctx?: P
         start,
         end: new Date(),
         attributes: {
-          "messaging.system": MESSAGING_SYSTEM,
+          "messaging.system": MESSAGING.system,
           "messaging.destination.name": JOBS_QUEUE,
           "messaging.operation.type": "send",
           "messaging.operation.name": "send",
