@@ -3,7 +3,7 @@
  * queries, the alerts, the SLO and its burn alerts, and the derived columns
  * they share. Every span, attribute and metric name comes from
  * shared/telemetry.ts, so renaming one changes what is generated here and
- * test/ops/honeycomb.test.ts checks the result against the OTLP the services
+ * test/ops/emitted-columns.test.ts checks the result against the OTLP the services
  * really export. terraform.ts turns this into main.tf.json.
  */
 import { ATTR, MESSAGING, METRICS, SPANS, STAGES } from "../../shared/telemetry.ts";
