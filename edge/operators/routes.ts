@@ -9,6 +9,7 @@ import type { Episode, EpisodeState } from "../../shared/episode.ts";
 import { rerun } from "../../shared/episode-lifecycle.ts";
 import { requireAdmin } from "../podcasts/auth.ts";
 import { listEpisodeIndex } from "../episodes/index-listing.ts";
+import { honeycombLinks, type HoneycombLinks } from "../episodes/honeycomb-links.ts";
 import { readEpisode, writeEpisode } from "../episodes/store.ts";
 import { resendJob } from "../queue/send-job.ts";
 
@@ -21,8 +22,8 @@ const ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** A listing reads each matching record: bounded per request. */
 const MAX_LISTED = 500;
 
-/** One line of the listing: what an operator needs to decide, not the whole record. */
-function listed(e: Episode) {
+/** One line of the listing: what an operator needs to decide, not the whole record; links as the status API gives them. */
+function listed(e: Episode, links: HoneycombLinks | undefined) {
   return {
     episodeId: e.episodeId,
     podcastId: e.podcastId,
@@ -35,6 +36,7 @@ function listed(e: Episode) {
     ...(e.lastRetry ? { lastRetry: e.lastRetry } : {}),
     ...(e.resent ? { resent: e.resent } : {}),
     updatedAt: e.updatedAt,
+    ...(links ? { links } : {}),
   };
 }
 
@@ -64,7 +66,7 @@ operatorRoutes.get("/episodes", async (c) => {
       break;
     }
     const e = await readEpisode(c.env.MEDIA, entry.episodeId);
-    if (e && matches(e, filter) && (!podcastId || e.podcastId === podcastId)) episodes.push(listed(e));
+    if (e && matches(e, filter) && (!podcastId || e.podcastId === podcastId)) episodes.push(listed(e, honeycombLinks(c.env, e)));
   }
   c.header("Cache-Control", "no-store");
   return c.json({ episodes, ...(truncated ? { truncated: true } : {}) });

@@ -3,7 +3,7 @@
  * queries, the alerts, the SLO and its burn alerts, and the derived columns
  * they share. Every span, attribute and metric name comes from
  * shared/telemetry.ts, so renaming one changes what is generated here and
- * test/ops/honeycomb.test.ts checks the result against the OTLP the services
+ * test/ops/emitted-columns.test.ts checks the result against the OTLP the services
  * really export. terraform.ts turns this into main.tf.json.
  */
 import { ATTR, MESSAGING, METRICS, SPANS, STAGES } from "../../shared/telemetry.ts";
@@ -188,7 +188,10 @@ export const BOARD_QUERIES: BoardQuery[] = [
     key: "dispatch_outcomes",
     dataset: "metrics",
     name: "Hand-offs to the processor, by outcome",
-    answers: "What happens to queue deliveries: published, rejected, retry, dead_letter?",
+    answers:
+      "What happens to queue deliveries? accepted (a run started) or running (one already holds the episode), published (already done), " +
+      "rejected (refused: the job does not match the episode record), retry (processor down or 5xx), dead_letter (retries used up). " +
+      "A run's own result is on audio.pipeline.process, not here.",
     spec: {
       calculations: [{ op: "SUM", column: METRICS.dispatchOutcomes }],
       breakdowns: [ATTR.dispatchOutcome],
@@ -268,23 +271,40 @@ export const TRIGGERS: Trigger[] = [
   },
   {
     key: "failure_rate",
-    dataset: "edge",
-    name: "More than 2% of processing hand-offs failed in 30 minutes",
+    dataset: "processor",
+    name: "More than 2% of processing runs failed in 30 minutes",
     description:
-      "Share of queue deliveries answered rejected or retry, over the last 30 minutes, checked every 10 (so any 30-minute window), " +
-      "once at least 10 deliveries happened. Read at the edge, so a processor that does not answer at all counts too.",
+      "Share of processing runs (audio.pipeline.process) that ended rejected (bad input) or retry (a transient failure), over the last 30 minutes, " +
+      "checked every 10 (so any 30-minute window), once at least 10 runs ended. The edge only hands a job over and is answered at once, " +
+      "so the run's result is known here; jobs that never reach a run are the dead-letter trigger's.",
     spec: {
-      calculated_fields: [{ name: "handoff_failed", expression: `IF(EQUALS($${ATTR.outcome}, "published"), 0, 1)` }],
-      calculations: [{ op: "AVG", column: "handoff_failed" }, { op: "COUNT" }],
-      filters: [
-        { column: SPAN_FIELDS.name, op: "=", value: SPANS.queueProcess(JOBS_QUEUE) },
-        { column: ATTR.outcome, op: "in", value: ["published", "rejected", "retry"] },
-      ],
+      calculated_fields: [{ name: "run_failed", expression: `IF(EQUALS($${ATTR.outcome}, "published"), 0, 1)` }],
+      calculations: [{ op: "AVG", column: "run_failed" }, { op: "COUNT" }],
+      filters: [pipelineSpan, { column: ATTR.outcome, op: "exists" }],
       havings: [{ calculate_op: "COUNT", op: ">=", value: 10 }],
       time_range: 1800,
     },
     frequency: 600,
     threshold: { op: ">", value: 0.02 },
+  },
+  {
+    key: "jobs_dead_lettered",
+    dataset: "edge",
+    name: "An episode was dead-lettered: the processor could not be reached",
+    description:
+      "A job's hand-off failed on every delivery (processor down, 5xx, timeout: about 15 minutes of retries) and the episode was marked failed " +
+      "in the last 30 minutes. No processing run saw it, so the failure rate does not count it. Fix the processor, then re-run the episode " +
+      "(POST /operators/episodes/<episodeId>/rerun).",
+    spec: {
+      calculations: [{ op: "COUNT" }],
+      filters: [
+        { column: SPAN_FIELDS.name, op: "=", value: SPANS.queueProcess(DLQ) },
+        { column: ATTR.outcome, op: "=", value: "dead_letter" },
+      ],
+      time_range: 1800,
+    },
+    frequency: 600,
+    threshold: { op: ">", value: 0 },
   },
   {
     key: "queue_not_draining",

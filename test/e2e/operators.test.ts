@@ -27,7 +27,8 @@ beforeAll(async () => {
     startTestStack({
       processor: true,
       // Failed hand-offs retried after 1 s: the six deliveries and the dead letter take seconds.
-      edgeVars: { DISPATCH_RETRY_BASE_SECONDS: "0" },
+      // Honeycomb itself is not reachable from here: only the links to it are checked.
+      edgeVars: { DISPATCH_RETRY_BASE_SECONDS: "0", HONEYCOMB_TEAM: "pod-team", HONEYCOMB_ENVIRONMENT: "prod" },
       scheduleIntervalMs: 0,
     }),
     generateSpeech(wav, { seconds: 15, gainDb: -14 }),
@@ -69,6 +70,11 @@ describe("operators", () => {
     const perShow = await listing(`?state=failed&podcastId=${show.podcastId}`);
     expect(perShow.body.episodes).toEqual([expect.objectContaining({ episodeId, state: "failed", failure: episode.failure, attempts: 0 })]);
     expect((await listing(`?state=failed&podcastId=${other.podcastId}`)).body.episodes).toEqual([]);
+
+    // Each line links to the episode's telemetry, as the status API does.
+    const { links } = (await getEpisode(stack.edgeUrl, show.uploadToken, episodeId)) as Episode & { links?: { trace: string; spans: string } };
+    expect(links?.trace).toMatch(/^https:\/\/ui\.honeycomb\.io\/pod-team\/environments\/prod\/datasets\/podcast-edge\/trace\?trace_id=[0-9a-f]{32}&/);
+    expect(perShow.body.episodes![0]).toMatchObject({ links });
     expect((await listing("?state=queued")).body.episodes!.map((e) => e.episodeId)).not.toContain(episodeId);
 
     // Closed to anyone but the admin; a bad filter names the field.

@@ -3,7 +3,8 @@
 // local run (edge in workerd under wrangler dev, the Node processor with
 // ffmpeg), received and decoded here in place of Honeycomb: a published
 // episode, one the processor rejects, one retried while the processor was
-// down, a terminated upload, and the Cron Trigger's backlog gauges. The same
+// down, one dead-lettered because it stayed down, a terminated upload, and
+// the Cron Trigger's backlog gauges. The same
 // run's persisted spans feed `bin/trace`, which must print the episode's tree.
 import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -12,7 +13,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ATTR, METRICS, SERVICE_NAMES, SPANS, STAGES } from "../../shared/telemetry.ts";
-import { SPAN_FIELDS, type Dataset } from "../../ops/honeycomb/definitions.ts";
+import { SPAN_FIELDS, TRIGGERS, type Dataset } from "../../ops/honeycomb/definitions.ts";
+import { JOBS_QUEUE } from "../../edge/queue/names.ts";
 import { references } from "../../ops/honeycomb/columns.ts";
 import { generateSpeech } from "../../local/sample-audio.ts";
 import { ROOT } from "../../local/stack.ts";
@@ -24,17 +26,17 @@ import { toneWav, uploadEpisode } from "../support/upload-episode.ts";
 const run = promisify(execFile);
 
 /**
- * Read by the definitions, set by work on other branches (issue 9: the stages' article attributes;
- * issue 10: the job's total duration). Once a run emits one, this test fails until it is taken off
- * the list, so the list only ever shrinks.
+ * Read by the definitions, set by work on another branch (issue 9: the stages' loudness attributes).
+ * Once a run emits one, this test fails until it is taken off the list, so the list only ever shrinks.
  */
-const SET_ELSEWHERE = new Set<string>([ATTR.totalDurationSeconds, ATTR.renditionCorrected, ATTR.renditionNormalized, ATTR.loudnessWarning]);
+const SET_ELSEWHERE = new Set<string>([ATTR.renditionCorrected, ATTR.renditionNormalized, ATTR.loudnessWarning]);
 
 let receiver: OtlpReceiver;
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 let podcast: CreatedPodcast;
 let dir: string;
-const episodes: Record<"published" | "rejected" | "retried", string> = { published: "", rejected: "", retried: "" };
+const deadSpans = (id: string) => receiver.spans().filter((s) => s.name === SPANS.queueProcess(`${JOBS_QUEUE}-dlq`) && s.attributes[ATTR.episodeId] === id);
+const episodes: Record<"published" | "rejected" | "retried" | "deadLettered", string> = { published: "", rejected: "", retried: "", deadLettered: "" };
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "ops-run-"));
@@ -50,7 +52,7 @@ beforeAll(async () => {
     otlpEndpoint: receiver.endpoint,
     scheduleIntervalMs: 0,
     processorEnv: { OTEL_METRIC_EXPORT_INTERVAL: "1000" },
-    // Retries after 2, 4, 8... s: the processor's restart fits well inside them.
+    // Retries after 2, 4, 8... s: the processor's restart fits well inside them, and a job dead-letters in about a minute.
     edgeVars: { DISPATCH_RETRY_BASE_SECONDS: "2" },
   });
   podcast = await createPodcast(stack, { title: "Operators' Radio" });
@@ -73,14 +75,21 @@ beforeAll(async () => {
   const retried = (await outcome(episodes.retried)).episode;
   expect(retried.state, JSON.stringify(retried.failure)).toBe("published");
 
+  // The processor is down for good: six failed hand-offs, then the dead letter queue fails the episode.
+  await stack.stopProcessor();
+  episodes.deadLettered = (await uploadFile(stack.edgeUrl, podcast.uploadToken, short, { title: "Dead-lettered", filename: "dead.wav" })).episodeId;
+
   // An upload its creator comes back to (HEAD: where did it stop?), then gives up on.
   const { uploadUrl } = await uploadEpisode({ edgeUrl: stack.edgeUrl, uploadToken: podcast.uploadToken, bytes: await toneWav(10), chunkSize: 256 * 1024, stopAfterBytes: 256 * 1024 });
   const tus = { Authorization: `Bearer ${podcast.uploadToken}`, "Tus-Resumable": "1.0.0" };
   expect((await fetch(uploadUrl, { method: "HEAD", headers: tus })).headers.get("Upload-Offset")).toBe(String(256 * 1024));
   expect((await fetch(uploadUrl, { method: "DELETE", headers: tus })).status).toBe(204);
+  expect((await outcome(episodes.deadLettered)).episode.failure?.deadLettered).toBe(true);
+  await receiver.waitFor(() => deadSpans(episodes.deadLettered).length > 0, 30_000);
+  await receiver.waitFor(() => receiver.metrics().some((m) => m.name === METRICS.dispatchOutcomes && m.points.some((p) => p.attributes[ATTR.dispatchOutcome] === "dead_letter")), 30_000);
 
   expect((await fetch(`${stack.edgeUrl}/__scheduled?cron=*+*+*+*+*`)).status).toBe(200);
-  const wanted = [METRICS.queueBacklogMessages, METRICS.uploadsAbandoned, METRICS.stageDuration, METRICS.jobsFailed, METRICS.queueWait];
+  const wanted = [METRICS.queueBacklogMessages, METRICS.uploadsAbandoned, METRICS.stageDuration, METRICS.jobsFailed, METRICS.queueWait, METRICS.dispatchOutcomes];
   await receiver.waitFor(() => wanted.every((n) => receiver.metrics().some((m) => m.name === n)), 30_000);
   await receiver.waitFor(() => receiver.spans().filter((s) => s.name === SPANS.pipeline).length >= 3, 30_000);
 }, 400_000);
@@ -149,15 +158,37 @@ describe("what the run exported", () => {
   const processSpans = (id: string) =>
     receiver.spans().filter((s) => s.name === SPANS.queueProcess("episode-jobs") && s.attributes[ATTR.episodeId] === id);
 
-  it("records each hand-off's outcome on the edge: published, rejected, and retry then published", () => {
-    expect(processSpans(episodes.published).map((s) => s.attributes[ATTR.outcome])).toEqual(["published"]);
-    expect(processSpans(episodes.rejected).map((s) => s.attributes[ATTR.outcome])).toEqual(["rejected"]);
+  it("records each hand-off's outcome on the edge: accepted, retry until accepted, retry until dead-lettered", () => {
+    // The processor answers as soon as a run starts: the hand-off knows it was accepted, not how the run ends.
+    expect(processSpans(episodes.published).map((s) => s.attributes[ATTR.outcome])).toEqual(["accepted"]);
+    expect(processSpans(episodes.rejected).map((s) => s.attributes[ATTR.outcome])).toEqual(["accepted"]);
     const retried = processSpans(episodes.retried).sort((a, b) => a.startTime - b.startTime);
-    expect(retried.map((s) => s.attributes[ATTR.outcome]).at(-1)).toBe("published");
+    expect(retried.map((s) => s.attributes[ATTR.outcome]).at(-1)).toBe("accepted");
+    expect(retried.length).toBeGreaterThan(1);
     expect(retried.slice(0, -1).every((s) => s.attributes[ATTR.outcome] === "retry" && s.status.code === 2)).toBe(true);
     expect(retried.map((s) => s.attributes[ATTR.attempt])).toEqual(retried.map((_, i) => i + 1));
+    const dead = processSpans(episodes.deadLettered);
+    expect(dead.map((s) => s.attributes[ATTR.outcome])).toEqual(dead.map(() => "retry"));
+    expect(dead).toHaveLength(6);
+    expect(deadSpans(episodes.deadLettered).map((s) => s.attributes[ATTR.outcome])).toEqual(["dead_letter"]);
     const outcomes = receiver.metrics().filter((m) => m.name === METRICS.dispatchOutcomes).flatMap((m) => m.points.map((p) => p.attributes[ATTR.dispatchOutcome]));
-    expect(new Set(outcomes)).toEqual(new Set(["published", "rejected", "retry"]));
+    expect(new Set(outcomes)).toEqual(new Set(["accepted", "retry", "dead_letter"]));
+  });
+
+  it("ends each run's audio.pipeline.process span with the outcome the failure rate reads; a dead-lettered job has no run", () => {
+    const runs = (id: string) => receiver.spans().filter((s) => s.name === SPANS.pipeline && s.attributes[ATTR.episodeId] === id);
+    const ends = (id: string) => runs(id).map((s) => [s.attributes[ATTR.outcome], s.status.code]);
+    expect(ends(episodes.published)).toEqual([["published", 0]]);
+    expect(ends(episodes.rejected)).toEqual([["rejected", 2]]);
+    // The processor being down cost the retried episode hand-offs, not runs: one run, published.
+    expect(ends(episodes.retried)).toEqual([["published", 0]]);
+    expect(runs(episodes.deadLettered)).toEqual([]);
+    // What the failure-rate trigger computes over these runs: one of three failed.
+    const trigger = TRIGGERS.find((t) => t.key === "failure_rate")!;
+    expect(trigger.dataset).toBe("processor");
+    expect(trigger.spec.filters).toContainEqual({ column: SPAN_FIELDS.name, op: "=", value: SPANS.pipeline });
+    const all = [episodes.published, episodes.rejected, episodes.retried].flatMap(runs);
+    expect(all.filter((s) => s.attributes[ATTR.outcome] !== "published")).toHaveLength(1);
   });
 
   it("marks the rejected episode's validate span in error with the stage and reason the failure views read", () => {
