@@ -3,9 +3,11 @@
  * when it refuses one. The processor's validate stage and the upload page's
  * check before sending (which runs ffmpeg.wasm in the creator's browser) judge
  * with these same rules, so a creator reads the same reason either way, only
- * without first sending gigabytes. Taken from processor/stages/validate.ts and
- * processor/config.ts (MAX_DURATION_SECONDS) as they stood when this was written.
+ * without first sending gigabytes. processor/stages/validate.ts throws these
+ * very rejections; the maximum duration's default is the one the processor and
+ * the sweep use (shared/episode-lifecycle.ts).
  */
+import { DEFAULT_DEADLINES } from "./episode-lifecycle.ts";
 
 /** Why an input is refused: stable codes for programs, the message for people. */
 export type InputRejectionCode =
@@ -25,14 +27,19 @@ export interface InputRejection {
 
 export const INPUT_RULES = {
   minDurationSeconds: 1,
-  /** The processor's MAX_DURATION_SECONDS default (6 h). */
-  defaultMaxDurationSeconds: 6 * 3600,
+  /** The processor's MAX_DURATION_SECONDS default (4 h: README "Limits"). */
+  defaultMaxDurationSeconds: DEFAULT_DEADLINES.maxDurationSeconds,
   /** More decode errors than this and the file is corrupt; one or two are a common glitch at a file's end. */
   maxDecodeErrors: 2,
 } as const;
 
-/** Codecs creators upload podcasts in (ffmpeg's names). Anything else (video soundtracks, telephony, WMA...) is refused by name. */
-export const SUPPORTED_CODECS = /^(mp3|aac|alac|flac|opus|vorbis|mp2|pcm_(s16|s24|s32|f32|f64)(le|be)|pcm_u8)$/;
+/**
+ * Codecs creators record podcasts in (ffmpeg's names), including what telephony
+ * and cheap voice recorders put in WAV (mu-law, A-law, ADPCM, GSM). Anything
+ * else (WMA, video soundtracks...) is refused by name.
+ */
+export const SUPPORTED_CODECS =
+  /^(mp3|aac|alac|flac|opus|vorbis|mp2|pcm_(s16|s24|s32|f32|f64)(le|be)|pcm_(u8|s8)|pcm_(mulaw|alaw)|adpcm_[a-z0-9_]+|gsm_ms|g722|g726(le)?)$/;
 
 /** What a person is told to upload instead. */
 export const ACCEPTED_FORMATS_TEXT = "WAV, AIFF, FLAC, ALAC, MP3, AAC, Opus or Vorbis";

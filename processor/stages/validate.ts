@@ -8,6 +8,7 @@ import { open, stat } from "node:fs/promises";
 import { parseFile } from "music-metadata";
 import type { Chapter } from "../../shared/episode.ts";
 import { ATTR } from "../../shared/telemetry.ts";
+import { INPUT_RULES, SUPPORTED_CODECS, rejection, type InputRejection } from "../../shared/input-rules.ts";
 import { InputRejected } from "../errors.ts";
 import { probe, type Probe } from "../media/probe.ts";
 import { runTool, ToolFailed } from "../media/tools.ts";
@@ -37,50 +38,39 @@ export interface SourceAudio {
   chapters: Chapter[];
 }
 
-export const MIN_DURATION_SECONDS = 1;
+// The rules and their wording are shared with the upload page's check before sending (shared/input-rules.ts).
+export const MIN_DURATION_SECONDS = INPUT_RULES.minDurationSeconds;
 
-/**
- * Codecs creators record podcasts in, including what telephony and cheap voice
- * recorders put in WAV (mu-law, A-law, ADPCM, GSM). Anything else (WMA, video
- * soundtracks...) is refused by name.
- */
-const SUPPORTED_CODECS =
-  /^(mp3|aac|alac|flac|opus|vorbis|mp2|pcm_(s16|s24|s32|f32|f64)(le|be)|pcm_(u8|s8)|pcm_(mulaw|alaw)|adpcm_[a-z0-9_]+|gsm_ms|g722|g726(le)?)$/;
-
-/** More decode errors than this and the file is corrupt; one or two are a common glitch at a file's end. */
-const MAX_DECODE_ERRORS = 2;
+/** Throws a refusal worded exactly as the upload page words it. */
+function refuse(r: InputRejection): never {
+  throw new InputRejected(r.code, r.reason);
+}
 
 export async function validate(input: ValidateInput, ctx: StageContext): Promise<SourceAudio> {
   const { sourcePath } = input;
   const sizeBytes = (await stat(sourcePath)).size;
-  if (sizeBytes === 0) throw new InputRejected("empty", "the uploaded file is empty (0 bytes)");
+  if (sizeBytes === 0) refuse(rejection.empty());
 
   let info: Probe;
   try {
     info = await probe(ctx.tools, sourcePath, ctx.signal);
   } catch (err) {
     if (err instanceof ToolFailed && err.exitCode !== null) {
-      throw new InputRejected("not_audio", "not an audio file: no known audio format was recognised");
+      refuse(rejection.notAudio());
     }
     throw err;
   }
   const audio = info.streams.find((s) => s.codec_type === "audio");
   if (!audio) {
     const video = info.streams.some((s) => s.codec_type === "video" && !s.disposition?.attached_pic);
-    throw new InputRejected(
-      "no_audio_stream",
-      video ? "no audio stream: the file contains only video" : "no audio stream: the file contains no audio",
-    );
+    refuse(rejection.noAudioStream(video));
   }
   const codec = audio.codec_name ?? "unknown";
   // A streaming WAV (RIFF or data size 0 or 0xFFFFFFFF, as `ffmpeg -f wav -` and many recorders
   // write) declares nothing: ffmpeg decodes it to its end, and what decodes is its length.
   const streaming = await isStreamingWav(sourcePath);
   if (!SUPPORTED_CODECS.test(codec)) {
-    throw new InputRejected(
-      "unsupported_codec",
-      `unsupported audio codec "${codec}": upload WAV, AIFF, FLAC, ALAC, MP3, AAC, Opus or Vorbis`,
-    );
+    refuse(rejection.unsupportedCodec(codec));
   }
   const format = (info.format.format_name ?? "unknown").split(",")[0]!;
   ctx.span.setAttributes({ [ATTR.format]: format, [ATTR.codec]: codec, "audio.input.streaming_wav": streaming });
@@ -95,14 +85,9 @@ export async function validate(input: ValidateInput, ctx: StageContext): Promise
 
   const decoded = await decodeCheck(ctx, sourcePath, input.maxDurationSeconds);
   if (decoded.failure) {
-    throw new InputRejected("corrupt", `corrupt audio data: the file cannot be decoded (${decoded.failure})`);
+    refuse(rejection.decodeFailed(decoded.failure));
   }
-  if (decoded.errors > MAX_DECODE_ERRORS) {
-    throw new InputRejected(
-      "corrupt",
-      `corrupt audio data: ${decoded.errors} decode errors (first: ${decoded.firstError ?? "unknown"})`,
-    );
-  }
+  if (decoded.errors > INPUT_RULES.maxDecodeErrors) refuse(rejection.decodeErrors(decoded.errors, decoded.firstError));
   const lost = Number.isFinite(declared) && decoded.seconds < declared - Math.max(1, declared * 0.02);
   if (lost && decoded.errors > 0) {
     // Audio missing in the middle, with decoder complaints: damaged rather than cut short.
@@ -125,12 +110,7 @@ export async function validate(input: ValidateInput, ctx: StageContext): Promise
     );
   }
   const durationSeconds = decoded.seconds;
-  if (durationSeconds < MIN_DURATION_SECONDS) {
-    throw new InputRejected(
-      "too_short",
-      `too short: ${durationSeconds.toFixed(2)} s of audio; the minimum is ${MIN_DURATION_SECONDS} s`,
-    );
-  }
+  if (durationSeconds < MIN_DURATION_SECONDS) refuse(rejection.tooShort(durationSeconds));
   if (durationSeconds > input.maxDurationSeconds) throw tooLong(durationSeconds, input.maxDurationSeconds);
 
   const source: SourceAudio = {
@@ -163,8 +143,8 @@ export async function validate(input: ValidateInput, ctx: StageContext): Promise
 }
 
 function tooLong(seconds: number, max: number): InputRejected {
-  const h = (s: number) => `${(s / 3600).toFixed(2)} h`;
-  return new InputRejected("too_long", `too long: ${h(seconds)} of audio; the maximum is ${h(max)}`);
+  const r = rejection.tooLong(seconds, max);
+  return new InputRejected(r.code, r.reason);
 }
 
 interface DecodeResult {

@@ -17,6 +17,12 @@ import { createPodcast, startTestStack, type CreatedPodcast } from "../support/s
 import { startSlowNetwork, type SlowNetwork } from "./slow-network.ts";
 
 const BIN = path.join(ROOT, "node_modules", ".bin");
+/**
+ * The creator's shell: Node 22 first (wrangler's Node, as a creator would have it), then the system's
+ * PATH without node_modules/.bin, whose old npx (npm 6, brought in by a feed parser) cannot run a
+ * project's own bin: `npx podcast-pipeline` must reach the system's npx as it does for a creator.
+ */
+const CREATOR_PATH = [path.dirname(process.execPath), ...(process.env.PATH ?? "").split(":").filter((p) => !p.endsWith(path.join("node_modules", ".bin")))].join(":");
 const SESSION = `uploader-${process.pid}`;
 const PANE_CAPTURE = "/tmp/podcast-pipeline-pane.txt";
 
@@ -97,7 +103,7 @@ beforeAll(async () => {
   slow = await startSlowNetwork(stack.edgeUrl, 6_000_000);
   tmux("new-session", "-d", "-s", SESSION, "-x", "110", "-y", "40", "bash --norc --noprofile");
   tmux("send-keys", "-t", SESSION,
-    `export PS1='$ ' PATH='${BIN}:${process.env.PATH}' PODCAST_EDGE_URL='${slow.url}' PODCAST_UPLOAD_TOKEN='${podcast.uploadToken}' PODCAST_PIPELINE_STATE_DIR='${stateDir}'; cd '${ROOT}'; clear`,
+    `export PS1='$ ' PATH='${CREATOR_PATH}' PODCAST_EDGE_URL='${slow.url}' PODCAST_UPLOAD_TOKEN='${podcast.uploadToken}' PODCAST_PIPELINE_STATE_DIR='${stateDir}'; cd '${ROOT}'; clear`,
     "Enter");
 }, 120_000);
 

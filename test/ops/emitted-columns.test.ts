@@ -29,7 +29,7 @@ const run = promisify(execFile);
  * Read by the definitions, set by work on another branch (issue 9: the stages' loudness attributes).
  * Once a run emits one, this test fails until it is taken off the list, so the list only ever shrinks.
  */
-const SET_ELSEWHERE = new Set<string>([ATTR.renditionCorrected, ATTR.renditionNormalized, ATTR.loudnessWarning]);
+const SET_ELSEWHERE = new Set<string>([ATTR.loudnessWarning]);
 
 let receiver: OtlpReceiver;
 let stack: Awaited<ReturnType<typeof startTestStack>>;

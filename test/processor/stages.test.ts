@@ -348,7 +348,7 @@ describe("metadata + waveform", () => {
     expect([...new Int8Array(dat.buffer, dat.byteOffset + 24, 2 * expectedLength)]).toEqual(json.data);
 
     const svg = readFileSync(w.svg, "utf8");
-    expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" viewBox="0 0 \d+ 100"/);
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" width="\d+" height="100" viewBox="0 0 \d+ 100"/);
     expect(svg.match(/M\d+ /g)!.length).toBe(Math.min(1000, expectedLength));
   });
 });
