@@ -40,6 +40,12 @@ export interface ProcessorConfig {
   maxDurationSeconds: number;
   /** FFMPEG_PROCESSES: ffmpeg processes a job runs at once (default: the CPUs available). Each uses one core and ~50-60 MB. */
   ffmpegProcesses?: number;
+  /**
+   * METRICS_BY_PODCAST=true: the stage and pipeline histograms and job counters also carry
+   * audio.podcast.id, as the seed article breaks them down. Off by default: it multiplies their
+   * series by the number of shows (README "Telemetry"); spans carry the podcast either way.
+   */
+  metricsByPodcast: boolean;
   /** OTEL_SERVICE_NAME: service.name of spans and metrics (default podcast-processor). */
   serviceName: string;
   /**
@@ -98,6 +104,7 @@ export function loadConfig(env: Env, tmpDir: string): ProcessorConfig {
       DEFAULT_DEADLINES.runBaseSeconds + DEFAULT_DEADLINES.runSecondsPerAudioSecond * positiveNumber(env, "MAX_DURATION_SECONDS", DEFAULT_DEADLINES.maxDurationSeconds),
     ),
     ffmpegProcesses: env.FFMPEG_PROCESSES ? Math.floor(positiveNumber(env, "FFMPEG_PROCESSES", 1)) : undefined,
+    metricsByPodcast: env.METRICS_BY_PODCAST === "true",
     serviceName: env.OTEL_SERVICE_NAME || SERVICE_NAMES.processor,
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
     metricExportIntervalMs: positiveNumber(env, "OTEL_METRIC_EXPORT_INTERVAL", 10_000),

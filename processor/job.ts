@@ -31,6 +31,8 @@ export interface JobDeps {
   maxDurationSeconds: number;
   /** FFMPEG_PROCESSES: ffmpeg processes run at once (default: one per CPU). */
   ffmpegProcesses?: number;
+  /** METRICS_BY_PODCAST: metrics also carry audio.podcast.id (processor/config.ts). */
+  metricsByPodcast?: boolean;
   /** JOB_LEASE_SECONDS: a run's lease lives this long past its last renewal (default 60). */
   leaseSeconds?: number;
   /** JOB_MAX_RUN_SECONDS: a run still going after this is stopped as a transient failure (default: the run deadline at MAX_DURATION_SECONDS). */
@@ -116,6 +118,7 @@ async function runJob(job: EpisodeJob, started: Episode, podcast: Podcast, held:
     [ATTR.fileName]: started.filename,
     [ATTR.fileSize]: started.size ?? job.size,
   };
+  const byPodcast = deps.metricsByPodcast ? { [ATTR.podcastId]: started.podcastId } : {};
   const span = tracer.startSpan(SPANS.pipeline, { kind: SpanKind.CONSUMER, attributes: { ...attributes, [ATTR.attempt]: started.attempts } }, parent);
   const ctx = trace.setSpan(parent, span);
   const startedAt = performance.now();
@@ -138,6 +141,7 @@ async function runJob(job: EpisodeJob, started: Episode, podcast: Podcast, held:
           jobDir: dir,
           signal,
           metrics: deps.metrics,
+          metricAttributes: byPodcast,
           attributes,
           onStageStart: async (stage) => {
             if (held.lost.aborted) throw held.lost.reason;
@@ -179,6 +183,7 @@ async function runJob(job: EpisodeJob, started: Episode, podcast: Podcast, held:
     span.setStatus({ code: SpanStatusCode.ERROR, message: end.reason });
     span.setAttribute(ATTR.failureReason, end.reason!);
     deps.metrics.jobsFailed.add(1, {
+      ...byPodcast,
       [ATTR.outcome]: end.outcome,
       "audio.failure.class": end.failureClass ?? "internal",
       ...(end.stage ? { [ATTR.stage]: end.stage } : {}),
@@ -186,8 +191,8 @@ async function runJob(job: EpisodeJob, started: Episode, podcast: Podcast, held:
   }
   span.setAttribute(ATTR.outcome, end.outcome);
   span.setAttribute(ATTR.totalDurationSeconds, seconds);
-  deps.metrics.jobsCompleted.add(1, { [ATTR.outcome]: end.outcome });
-  deps.metrics.totalDuration.record(seconds, { [ATTR.outcome]: end.outcome });
+  deps.metrics.jobsCompleted.add(1, { ...byPodcast, [ATTR.outcome]: end.outcome });
+  deps.metrics.totalDuration.record(seconds, { ...byPodcast, [ATTR.outcome]: end.outcome });
   span.end();
   console.log(`job ${started.episodeId} run ${started.attempts}: ${end.outcome}${end.reason ? `: ${end.reason}` : ""}`);
   if (deps.afterJob) {

@@ -69,6 +69,8 @@ export interface RunContext {
   metrics: PipelineMetrics;
   /** Common attributes of every stage span (episode, podcast). */
   attributes: Attributes;
+  /** Common attributes of every metric point (the podcast, when METRICS_BY_PODCAST is on). */
+  metricAttributes?: Attributes;
   /** Called as each stage starts: the episode record shows it to operators. */
   onStageStart(stage: StageName): Promise<void>;
 }
@@ -84,7 +86,7 @@ export async function runStage<I, O>(
       SPANS.stage(stage),
       {
         attributes: { ...run.attributes, [ATTR.stage]: stage },
-        onEnd: (seconds, outcome) => run.metrics.stageDuration.record(seconds, { [ATTR.stage]: stage, [ATTR.outcome]: outcome }),
+        onEnd: (seconds, outcome) => run.metrics.stageDuration.record(seconds, { ...run.metricAttributes, [ATTR.stage]: stage, [ATTR.outcome]: outcome }),
       },
       async (span) => {
         await run.onStageStart(stage);

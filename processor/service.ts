@@ -64,6 +64,7 @@ export async function startProcessor(
       publicBaseUrl: config.publicBaseUrl,
       maxDurationSeconds: config.maxDurationSeconds,
       ffmpegProcesses: config.ffmpegProcesses,
+      metricsByPodcast: config.metricsByPodcast,
       leaseSeconds: config.leaseSeconds,
       maxRunSeconds: config.maxRunSeconds,
       signingSecret: config.signingSecret,

@@ -15,7 +15,7 @@ import { generateSpeech } from "../../local/sample-audio.ts";
 import { createPodcast, startTestStack, type CreatedPodcast } from "../support/stack.ts";
 import { uploadFile, waitForOutcome } from "../support/episode-flow.ts";
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "../../local/otlp-receiver.ts";
-import { SPANS, STAGES, METRICS, SERVICE_NAMES } from "../../shared/telemetry.ts";
+import { ATTR, SPANS, STAGES, METRICS, SERVICE_NAMES } from "../../shared/telemetry.ts";
 import { RENDITIONS } from "../../shared/renditions.ts";
 import type { Episode } from "../../shared/episode.ts";
 
@@ -36,7 +36,8 @@ beforeAll(async () => {
     startTestStack({
       processor: true,
       otlpEndpoint: receiver.endpoint,
-      processorEnv: { OTEL_METRIC_EXPORT_INTERVAL: "1000" },
+      // METRICS_BY_PODCAST: the article's per-podcast breakdown of the histograms, checked below.
+      processorEnv: { OTEL_METRIC_EXPORT_INTERVAL: "1000", METRICS_BY_PODCAST: "true" },
     }),
     generateSpeech(wavPath, { seconds: 20, gainDb: -14 }),
   ]);
@@ -148,5 +149,9 @@ describe("an episode from upload to published feed", () => {
     const stageMetric = receiver.metrics().filter((m) => m.name === METRICS.stageDuration);
     const stagesMeasured = new Set(stageMetric.flatMap((m) => m.points.map((p) => p.attributes["audio.pipeline.stage"])));
     for (const stage of STAGES) expect(stagesMeasured.has(stage), stage).toBe(true);
+    // Broken down by podcast (METRICS_BY_PODCAST=true): every stage and pipeline point names this show.
+    const pipelinePoints = receiver.metrics().filter((m) => m.name === METRICS.totalDuration).flatMap((m) => m.points);
+    for (const p of [...stageMetric.flatMap((m) => m.points), ...pipelinePoints]) expect(p.attributes[ATTR.podcastId]).toBe(podcast.podcastId);
+    expect(pipelinePoints.length).toBeGreaterThan(0);
   });
 });
