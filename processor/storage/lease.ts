@@ -67,8 +67,15 @@ export async function acquireLease(
       if (++failures >= 2) lost.abort(new Error(`could not renew the run's lease: ${(err as Error).message}`));
     }
   };
+  let inFlight = false;
   const timer = setInterval(() => {
-    if (!lost.signal.aborted) renewing = renew();
+    // One renewal at a time: a slow store (a loaded machine) must not let a second renewal
+    // go out with the etag the first is replacing; its 412 would read as a take-over.
+    if (lost.signal.aborted || inFlight) return;
+    inFlight = true;
+    renewing = renew().finally(() => {
+      inFlight = false;
+    });
   }, (ttlSeconds * 1000) / 3);
   timer.unref?.();
 
