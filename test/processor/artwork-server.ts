@@ -1,6 +1,6 @@
 /** A real local HTTP server standing in for a podcast's artwork host (the tests have no internet). */
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback } from "../support/loopback-server.ts";
 
 export interface ArtworkServer {
   url(path: string): string;
@@ -27,14 +27,5 @@ export async function startArtworkServer(jpeg: Buffer): Promise<ArtworkServer> {
         return res.end();
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: (p) => `http://127.0.0.1:${port}${p}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenOnLoopback(server);
 }

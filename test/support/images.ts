@@ -5,7 +5,7 @@
  */
 import { execFile } from "node:child_process";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback } from "./loopback-server.ts";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -37,14 +37,5 @@ export async function serveFiles(files: Record<string, { body: Buffer | string; 
     res.writeHead(200, { "content-type": file.type, "content-length": Buffer.byteLength(file.body) });
     res.end(file.body);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: (p) => `http://127.0.0.1:${port}${p}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenOnLoopback(server);
 }
