@@ -1,11 +1,11 @@
 import type { EpisodeUpload } from "./upload/episode-upload.ts";
 import type { ProcessorContainer } from "./dispatch/container.ts";
-import type { EpisodeJob } from "../shared/job.ts";
+import type { ProcessorJob } from "../shared/job.ts";
 
 /** Bindings and settings of the edge Worker (see wrangler.toml and README "Configuration"). */
 export interface Env {
   MEDIA: R2Bucket;
-  JOBS: Queue<EpisodeJob>;
+  JOBS: Queue<ProcessorJob>;
   /** Producer binding of episode-jobs-dlq: only read, for its backlog (edge/scheduled/queue-backlog.ts). */
   JOBS_DLQ: Queue<unknown>;
   UPLOADS: DurableObjectNamespace<EpisodeUpload>;

@@ -21,6 +21,7 @@ import { transcode } from "./stages/transcode.ts";
 import { validate } from "./stages/validate.ts";
 import { WAVEFORM_FILES, waveform } from "./stages/waveform.ts";
 import { keys } from "../shared/storage-keys.ts";
+import type { SuppliedChapters } from "../shared/supplied-chapters.ts";
 import { TRACER_NAME, tracedStep } from "./traced-step.ts";
 
 export { TRACER_NAME } from "./traced-step.ts";
@@ -124,7 +125,9 @@ export async function runPipeline(input: PipelineInput, run: RunContext): Promis
     run,
   );
   const plan = await runStage("normalize", { source, target: podcast.loudness }, normalize, run);
-  const chapters: Chapter[] = source.chapters;
+  // Chapters the creator supplied after the upload win over the file's own, read just before they are embedded.
+  const supplied = await bucket.getJson<SuppliedChapters>(keys.suppliedChapters(episode.podcastId, episode.episodeId));
+  const chapters: Chapter[] = supplied ? supplied.chapters : source.chapters;
   const encoded = await runStage(
     "transcode",
     {
@@ -165,6 +168,7 @@ export async function runPipeline(input: PipelineInput, run: RunContext): Promis
       renditions: described.renditions,
       waveform: peaks,
       chaptersJson: described.chaptersJson,
+      ...(supplied ? { embeddedChapters: supplied.revision } : {}),
     },
     distribute,
     run,

@@ -1,6 +1,6 @@
 /**
  * The processor's HTTP surface, web-standard Request -> Response:
- *   POST /jobs   a signed EpisodeJob -> 202 accepted | 202 running | 200 published
+ *   POST /jobs   a signed EpisodeJob or RetagChaptersJob -> 202 accepted | 202 running | 200 published
  *                | 401/403 unsigned or forged | 400 malformed | 404/409/422 refused | 503 retry
  *   GET  /healthz
  * The answer comes as soon as the run has started (or was refused); the run
@@ -9,9 +9,10 @@
  */
 import { ROOT_CONTEXT, propagation, type Context } from "@opentelemetry/api";
 import { jobSignatureProblem, SIGNATURE_HEADER } from "../shared/job-signature.ts";
-import { OUTCOME_STATUS, parseEpisodeJob, type EpisodeJob, type JobOutcome } from "../shared/job.ts";
+import { OUTCOME_STATUS, isRetagChaptersJob, parseProcessorJob, type JobOutcome, type ProcessorJob } from "../shared/job.ts";
 import { describeError } from "./errors.ts";
 import { startJob, type JobDeps } from "./job.ts";
+import { startRetag } from "./retag/start-retag.ts";
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -40,9 +41,9 @@ export function processorApp(deps: ProcessorAppDeps, stopSignal: AbortSignal): P
     const header = req.headers.get(SIGNATURE_HEADER);
     const problem = await jobSignatureProblem(deps.signingSecret, text, header);
     if (problem) return Response.json({ error: problem }, { status: header ? 403 : 401 });
-    let job: EpisodeJob;
+    let job: ProcessorJob;
     try {
-      job = parseEpisodeJob(JSON.parse(text));
+      job = parseProcessorJob(JSON.parse(text));
     } catch (err) {
       return Response.json({ error: describeError(err) }, { status: 400 });
     }
@@ -52,7 +53,9 @@ export function processorApp(deps: ProcessorAppDeps, stopSignal: AbortSignal): P
     }
     let start;
     try {
-      start = await startJob(job, { ...deps, signal: stopSignal }, parentContext(req, job));
+      const jobDeps = { ...deps, signal: stopSignal };
+      // A retag-chapters job rewrites the renditions' chapters (processor/retag/); any other is the pipeline.
+      start = isRetagChaptersJob(job) ? await startRetag(job, jobDeps, parentContext(req, job)) : await startJob(job, jobDeps, parentContext(req, job));
     } catch (err) {
       // Storage unreachable before the run could start: nothing changed, the queue retries.
       const outcome: JobOutcome = { outcome: "retry", episodeId: job.episodeId, reason: describeError(err) };
@@ -91,7 +94,7 @@ export function processorApp(deps: ProcessorAppDeps, stopSignal: AbortSignal): P
 }
 
 /** The edge's span: from the request's traceparent header if present, else from the job body. */
-export function parentContext(req: Request, job: EpisodeJob): Context {
+export function parentContext(req: Request, job: ProcessorJob): Context {
   const carrier: Record<string, string> = {};
   const header = req.headers.get("traceparent");
   if (header) {

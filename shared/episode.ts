@@ -35,10 +35,25 @@ export interface PublishedRendition {
 }
 
 /** Something a creator should know about a published episode (it published anyway). */
-export interface EpisodeWarning {
-  kind: "loudness";
-  rendition: RenditionId;
-  message: string;
+export type EpisodeWarning =
+  | { kind: "loudness"; rendition: RenditionId; message: string }
+  /** Chapters supplied after publication could not be written into the renditions: they keep their previous chapters. */
+  | { kind: "chapters"; message: string };
+
+/**
+ * Chapters supplied after the renditions were made are written into them by a
+ * re-tag run (processor/retag/): `pending` from the request until the run has
+ * switched the episode to the re-tagged files (`done`) or given up (`failed`,
+ * with a warning). `traceId` is the trace of the request and of the run.
+ */
+export interface ChaptersRetag {
+  state: "pending" | "done" | "failed";
+  /** Revision of the supplied chapters (shared/supplied-chapters.ts) this concerns. */
+  revision: string;
+  traceId: string;
+  requestedAt: string;
+  finishedAt?: string;
+  reason?: string;
 }
 
 export interface Chapter {
@@ -92,6 +107,14 @@ export interface Episode {
   renditions?: PublishedRendition[];
   waveform?: { json: string; dat: string; image?: string };
   chapters?: { url: string; count: number };
+  /** Revision of the creator's supplied chapters the renditions carry (absent: the upload's chapters, if any). */
+  embeddedChapters?: string;
+  /**
+   * Generation of the renditions' file names: absent or 1 as the pipeline wrote them, +1 per re-tag
+   * (shared/storage-keys.ts mediaFile), so a re-tagged file never shares a URL with one a cache may hold.
+   */
+  mediaGeneration?: number;
+  chaptersRetag?: ChaptersRetag;
   /** What the creator set beyond title and show notes (season, type, pubDate, transcripts...). */
   details?: EpisodeDetails;
   /** Published with these caveats (a rendition that missed the loudness target after the processor's best effort). */

@@ -82,3 +82,41 @@ export function parseEpisodeJob(value: unknown): EpisodeJob {
   if (trace!.tracestate !== undefined && typeof trace!.tracestate !== "string") fail("trace.tracestate");
   return v as unknown as EpisodeJob;
 }
+
+/**
+ * Rewrite the chapters embedded in an episode's renditions to match the
+ * chapters its creator supplied (keys.suppliedChapters), by stream copy: no
+ * re-encode. Sent by the edge when chapters change on an episode whose
+ * renditions exist; like EpisodeJob it names only the episode, and the
+ * processor reads everything else from storage.
+ */
+export interface RetagChaptersJob {
+  version: 1;
+  kind: "retag-chapters";
+  episodeId: string;
+  podcastId: string;
+  trace: TraceCarrier;
+}
+
+/** Anything POST /jobs takes. An EpisodeJob has no `kind` (it predates the others). */
+export type ProcessorJob = EpisodeJob | RetagChaptersJob;
+
+export function isRetagChaptersJob(job: unknown): job is RetagChaptersJob {
+  return !!job && typeof job === "object" && (job as { kind?: unknown }).kind === "retag-chapters";
+}
+
+/** Checks any job from the wire: by its kind; throws with the first problem found. */
+export function parseProcessorJob(value: unknown): ProcessorJob {
+  const v = value as Record<string, unknown> | null;
+  if (!v || typeof v !== "object" || v.kind === undefined) return parseEpisodeJob(value);
+  const fail = (field: string): never => {
+    throw new Error(`invalid ${String(v.kind)} job: ${field}`);
+  };
+  if (v.kind !== "retag-chapters") throw new Error(`invalid job: unknown kind ${JSON.stringify(v.kind).slice(0, 40)}`);
+  if (v.version !== 1) fail("version");
+  for (const f of ["episodeId", "podcastId"] as const) if (typeof v[f] !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(v[f] as string)) fail(f);
+  const trace = v.trace as Record<string, unknown> | undefined;
+  if (!trace || typeof trace.traceparent !== "string" || !TRACEPARENT.test(trace.traceparent)) fail("trace.traceparent");
+  if (trace!.tracestate !== undefined && typeof trace!.tracestate !== "string") fail("trace.tracestate");
+  return { version: 1, kind: "retag-chapters", episodeId: v.episodeId as string, podcastId: v.podcastId as string, trace: trace as unknown as TraceCarrier };
+}

@@ -7,6 +7,7 @@
  *   state/episodes/{episodeId}.json                 episode record: state, stage, trace id (private)
  *   uploads/{podcastId}/{episodeId}/source          the raw upload, byte-identical to the creator's file (private)
  *   uploads/{podcastId}/{episodeId}/tail/...        staged bytes smaller than one multipart part (private)
+ *   uploads/{podcastId}/{episodeId}/chapters.json   chapters the creator supplied after the upload (private; they win over the upload's)
  *   public/{podcastId}/feed.xml                     the RSS feed        -> GET /feeds/{podcastId}.xml
  *   public/{podcastId}/{episodeId}/{file}           renditions, waveform, chapters -> GET /media/{podcastId}/{episodeId}/{file}
  *
@@ -30,6 +31,7 @@ export const keys = {
   uploadPrefix: (podcastId: string, episodeId: string) =>
     `uploads/${assertId("podcast", podcastId)}/${assertId("episode", episodeId)}/`,
   source: (podcastId: string, episodeId: string) => `${keys.uploadPrefix(podcastId, episodeId)}source`,
+  suppliedChapters: (podcastId: string, episodeId: string) => `${keys.uploadPrefix(podcastId, episodeId)}chapters.json`,
   feed: (podcastId: string) => `public/${assertId("podcast", podcastId)}/feed.xml`,
   publicPrefix: (podcastId: string, episodeId: string) =>
     `public/${assertId("podcast", podcastId)}/${assertId("episode", episodeId)}/`,
@@ -38,6 +40,18 @@ export const keys = {
     return `${keys.publicPrefix(podcastId, episodeId)}${file}`;
   },
 } as const;
+
+/**
+ * A rendition's file name in a generation: `audio-128k.mp3` as the pipeline
+ * wrote it (generation 1), `audio-128k.g2.mp3` after the first re-tag. Media is
+ * cached forever by URL (immutable), so changed bytes always get a new name.
+ */
+export function mediaFile(file: string, generation: number | undefined): string {
+  if (!generation || generation <= 1) return file;
+  if (!Number.isSafeInteger(generation)) throw new Error("invalid media generation");
+  const dot = file.lastIndexOf(".");
+  return dot > 0 ? `${file.slice(0, dot)}.g${generation}${file.slice(dot)}` : `${file}.g${generation}`;
+}
 
 /** Public URL paths (relative to PUBLIC_BASE_URL) for what lives under public/. */
 export const publicPaths = {

@@ -19,6 +19,9 @@ export const SPANS = {
   rendition: (renditionId: string) => `audio.transcode.${renditionId}`,
   queueSend: (queue: string) => `send ${queue}`,
   queueProcess: (queue: string) => `process ${queue}`,
+  /** A re-tag run (chapters supplied after publication written into the renditions), and each of its steps. */
+  retag: "audio.chapters.retag",
+  retagStep: (step: "download" | "rewrite" | "upload" | "switch" | "cleanup") => `audio.chapters.retag.${step}`,
 } as const;
 
 export const ATTR = {
@@ -76,6 +79,10 @@ export const ATTR = {
   dispatchOutcome: "audio.dispatch.outcome",
   /** On `process episode-jobs`: seconds from the job's send to this delivery. */
   queueWaitSeconds: "audio.queue.wait_seconds",
+  /** On audio.chapters.retag and its steps: renditions re-tagged, their new file generation, the chapters' revision. */
+  retagRenditionCount: "audio.chapters.retag.rendition_count",
+  retagGeneration: "audio.chapters.retag.generation",
+  retagRevision: "audio.chapters.retag.revision",
 } as const;
 
 /** OpenTelemetry messaging conventions the queue spans and backlog gauges use. */

@@ -9,7 +9,7 @@
 import { getContainer } from "@cloudflare/containers";
 import type { Env } from "../env.ts";
 import { signJob, SIGNATURE_HEADER } from "../../shared/job-signature.ts";
-import { parseJobOutcome, type EpisodeJob } from "../../shared/job.ts";
+import { parseJobOutcome, type ProcessorJob } from "../../shared/job.ts";
 
 /** What the queue does with the message after a hand-off. */
 export type Handoff =
@@ -25,14 +25,14 @@ export function dispatchTimeoutMs(env: Env): number {
   return (Number.isFinite(n) && n > 0 ? n : DEFAULT_TIMEOUT_SECONDS) * 1000;
 }
 
-async function jobRequest(url: string, job: EpisodeJob, traceparent: string, secret: string): Promise<Request> {
+async function jobRequest(url: string, job: ProcessorJob, traceparent: string, secret: string): Promise<Request> {
   const body = JSON.stringify(job);
   const headers = new Headers({ "content-type": "application/json", traceparent, [SIGNATURE_HEADER]: await signJob(secret, body) });
   if (job.trace.tracestate) headers.set("tracestate", job.trace.tracestate);
   return new Request(url, { method: "POST", headers, body });
 }
 
-async function send(env: Env, job: EpisodeJob, traceparent: string, secret: string): Promise<Response> {
+async function send(env: Env, job: ProcessorJob, traceparent: string, secret: string): Promise<Response> {
   const signal = AbortSignal.timeout(dispatchTimeoutMs(env));
   if (env.DISPATCH_MODE === "container") {
     // One container per episode: a redelivery finds the instance (and its run) it left.
@@ -53,7 +53,7 @@ function unreachable(err: unknown, env: Env): string {
 }
 
 /** `traceparent`: the context the processor's spans continue (the consumer span's). */
-export async function dispatchJob(env: Env, job: EpisodeJob, traceparent: string): Promise<Handoff> {
+export async function dispatchJob(env: Env, job: ProcessorJob, traceparent: string): Promise<Handoff> {
   if (!env.JOB_SIGNING_SECRET) return { outcome: "retry", reason: "JOB_SIGNING_SECRET is not set on the Worker: jobs cannot be signed" };
   let res: Response;
   let text: string;

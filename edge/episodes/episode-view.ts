@@ -19,6 +19,8 @@ export type EpisodeView = EpisodeStatus & {
   feed: FeedPresence;
   pubDate?: string;
   chapters?: { url: string; count: number };
+  /** Chapters supplied after publication being written into the audio files (pending), written (done) or not (failed). */
+  chaptersRetag?: Episode["chaptersRetag"];
 };
 
 export function feedPresence(e: Episode, now: Date): FeedPresence {
@@ -37,5 +39,6 @@ export function episodeView(e: Episode, now = new Date(), links?: HoneycombLinks
     feed: feedPresence(e, now),
     ...(pubDate ? { pubDate } : {}),
     ...(e.chapters ? { chapters: e.chapters } : {}),
+    ...(e.chaptersRetag ? { chaptersRetag: e.chaptersRetag } : {}),
   };
 }

@@ -5,7 +5,8 @@
  * exactly like one that does not exist.
  */
 import { Hono, type Context } from "hono";
-import type { Episode } from "../../shared/episode.ts";
+import type { Chapter, Episode } from "../../shared/episode.ts";
+import { suppliedChapters } from "../../shared/supplied-chapters.ts";
 import { applyEpisodeFields, EpisodeFieldError, parseEpisodeFields } from "../../shared/episode-details.ts";
 import { CHAPTERS_CONTENT_TYPE } from "../../shared/feed/rss.ts";
 import { InvalidChaptersError, parseChapters, renderChaptersJson } from "../../shared/feed/chapters.ts";
@@ -23,6 +24,7 @@ import { episodeView } from "./episode-view.ts";
 import { syncFeedEntry } from "./feed-entry.ts";
 import { inPipeline, removeEpisode } from "./remove-episode.ts";
 import { uploadProgress } from "./upload-progress.ts";
+import { requestTrace, retagJobFor, traceIdOf } from "./retag-job.ts";
 
 export const episodeRoutes = new Hono<ShowAccess>();
 
@@ -50,6 +52,12 @@ function busy(c: Context, e: Episode) {
 
 /** Changes the record (conditionally, retried on a concurrent change), then brings the feed in step. */
 async function change(c: Context<ShowAccess>, e: Episode, fn: (current: Episode) => Episode): Promise<Response> {
+  const updated = await changeRecord(c, e, fn);
+  return updated instanceof Response ? updated : answer(c, updated);
+}
+
+/** The change itself: the updated record, or the answer when it could not be made. */
+async function changeRecord(c: Context<ShowAccess>, e: Episode, fn: (current: Episode) => Episode): Promise<Episode | Response> {
   let updated: Episode;
   try {
     updated = await updateRecord<Episode>(c.env.MEDIA, keys.episode(e.episodeId), (current) => {
@@ -62,8 +70,12 @@ async function change(c: Context<ShowAccess>, e: Episode, fn: (current: Episode)
     throw err;
   }
   if (updated.state === "published") await syncFeedEntry(c.env, updated.episodeId);
+  return updated;
+}
+
+function answer(c: Context<ShowAccess>, e: Episode): Response {
   c.header("Cache-Control", "no-store");
-  return c.json(episodeView(updated, new Date(), honeycombLinks(c.env, updated)));
+  return c.json(episodeView(e, new Date(), honeycombLinks(c.env, e)));
 }
 
 class Busy extends Error {
@@ -193,7 +205,10 @@ async function readAtMost(body: ReadableStream<Uint8Array> | null, max: number):
   return out;
 }
 
-/** `PUT /episodes/:id/chapters`: Podcasting 2.0 JSON chapters (or a bare array of chapters); replaces the episode's. */
+/**
+ * `PUT /episodes/:id/chapters`: Podcasting 2.0 JSON chapters (or a bare array of chapters); replaces the
+ * episode's, the upload's included. An empty list (or `DELETE`) removes them.
+ */
 episodeRoutes.put("/:episodeId/chapters", async (c) => {
   const episode = await ownEpisode(c);
   if (episode instanceof Response) return episode;
@@ -204,21 +219,67 @@ episodeRoutes.put("/:episodeId/chapters", async (c) => {
   } catch {
     return c.json({ error: "chapters must be JSON (application/json+chapters)" }, 400);
   }
-  let json: string;
-  let count: number;
+  const list = Array.isArray(value) ? value : (value as { chapters?: unknown } | null)?.chapters;
+  if (Array.isArray(list) && list.length === 0) return supplyChapters(c, episode, []);
+  let chapters: Chapter[];
   try {
-    const chapters = parseChapters(value, episode.durationSeconds !== undefined ? { durationSeconds: episode.durationSeconds } : {});
-    json = renderChaptersJson(chapters);
-    count = chapters.length;
+    chapters = parseChapters(value, episode.durationSeconds !== undefined ? { durationSeconds: episode.durationSeconds } : {});
   } catch (err) {
     if (err instanceof InvalidChaptersError) return c.json({ error: err.message }, 400);
     throw err;
   }
-  if (inPipeline(episode)) return busy(c, episode);
-  const file = "chapters.json";
-  await c.env.MEDIA.put(keys.media(episode.podcastId, episode.episodeId, file), json, {
-    httpMetadata: { contentType: CHAPTERS_CONTENT_TYPE, cacheControl: EDITABLE_CACHE },
-  });
-  const url = publicUrl(c.env.PUBLIC_BASE_URL, publicPaths.media(episode.podcastId, episode.episodeId, file));
-  return change(c, episode, (current) => ({ ...current, chapters: { url, count } }));
+  return supplyChapters(c, episode, chapters);
 });
+
+/** `DELETE /episodes/:id/chapters`: no chapters, in the feed or in the audio files. */
+episodeRoutes.delete("/:episodeId/chapters", async (c) => {
+  const episode = await ownEpisode(c);
+  if (episode instanceof Response) return episode;
+  return supplyChapters(c, episode, []);
+});
+
+/**
+ * Stores the creator's chapters (keys.suppliedChapters: they win over the upload's wherever chapters are
+ * written), publishes chapters.json, and, when the episode's renditions exist and carry other chapters,
+ * sends the job that re-tags them (edge/episodes/retag-job.ts). Until it has run the record's
+ * `chaptersRetag` is `pending`; the feed keeps the old files meanwhile. While the episode is being
+ * processed the change is refused (409): the pipeline would not see chapters stored after it embedded its own.
+ */
+async function supplyChapters(c: Context<ShowAccess>, episode: Episode, chapters: Chapter[]): Promise<Response> {
+  if (inPipeline(episode)) return busy(c, episode);
+  const { podcastId, episodeId } = episode;
+  const supplied = await suppliedChapters(chapters);
+  await c.env.MEDIA.put(keys.suppliedChapters(podcastId, episodeId), JSON.stringify(supplied), { httpMetadata: { contentType: "application/json" } });
+  const file = "chapters.json";
+  if (chapters.length) {
+    await c.env.MEDIA.put(keys.media(podcastId, episodeId, file), renderChaptersJson(chapters), {
+      httpMetadata: { contentType: CHAPTERS_CONTENT_TYPE, cacheControl: EDITABLE_CACHE },
+    });
+  }
+  const url = publicUrl(c.env.PUBLIC_BASE_URL, publicPaths.media(podcastId, episodeId, file));
+  const carrier = requestTrace();
+  const updated = await changeRecord(c, episode, (current) => {
+    const { chapters: _old, ...rest } = current;
+    const next: Episode = chapters.length ? { ...rest, chapters: { url, count: chapters.length } } : rest;
+    const renditionsExist = current.state === "published" && (current.renditions?.length ?? 0) > 0;
+    if (renditionsExist && current.embeddedChapters !== supplied.revision) {
+      next.chaptersRetag = { state: "pending", revision: supplied.revision, traceId: traceIdOf(carrier), requestedAt: new Date().toISOString() };
+    } else if (current.chaptersRetag?.state === "pending") {
+      // Back to what the renditions already carry: the pending re-tag has nothing left to do.
+      next.chaptersRetag = { ...current.chaptersRetag, state: "done", revision: supplied.revision, finishedAt: new Date().toISOString() };
+    }
+    return next;
+  });
+  if (updated instanceof Response) return updated;
+  // Out of the feed first (changeRecord rewrote it), then the file: no app is pointed at a missing chapters.json.
+  if (!chapters.length) await c.env.MEDIA.delete(keys.media(podcastId, episodeId, file));
+  if (updated.chaptersRetag?.state === "pending" && updated.chaptersRetag.revision === supplied.revision) {
+    try {
+      await c.env.JOBS.send(retagJobFor(updated, carrier), { contentType: "json" });
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      return c.json({ error: `chapters stored, but writing them into the audio files could not be started (${reason}): send them again` }, 503);
+    }
+  }
+  return answer(c, updated);
+}

@@ -27,6 +27,8 @@ export interface DistributeInput {
   renditions: DescribedRendition[];
   waveform: WaveformOutput;
   chaptersJson?: MetadataOutput["chaptersJson"];
+  /** Revision of the creator's supplied chapters the renditions were made with (shared/supplied-chapters.ts). */
+  embeddedChapters?: string;
   now?: Date;
 }
 
@@ -95,6 +97,10 @@ export async function distribute(input: DistributeInput, ctx: StageContext): Pro
   };
   delete record.stage;
   delete record.failure;
+  // Freshly encoded under the pipeline's own names (generation 1), with these chapters.
+  delete record.mediaGeneration;
+  if (input.embeddedChapters) record.embeddedChapters = input.embeddedChapters;
+  else delete record.embeddedChapters;
   if (!record.warnings) delete record.warnings;
   const published = publishedEpisodeFrom(record);
   await bucket.putJson(keys.published(podcastId, episodeId), published);

@@ -97,6 +97,7 @@ export class Bucket implements ObjectStore {
           Body: JSON.stringify(value),
           ContentType: "application/json",
           CacheControl: "no-store",
+          Metadata: metadataFor(key, value),
           ...("ifMatch" in condition ? { IfMatch: condition.ifMatch } : { IfNoneMatch: condition.ifNoneMatch }),
         }),
       );
