@@ -54,7 +54,11 @@ export function retagArgs(spec: RenditionSpec, input: string, output: string, ch
   return args;
 }
 
-/** Arguments for an MD5 of the audio packets as stored (no decode): equal before and after a re-tag, or audio changed. */
-export function audioPacketsMd5Args(file: string): string[] {
-  return ["-nostdin", "-hide_banner", "-nostats", "-v", "error", "-i", file, "-map", "0:a", "-c", "copy", "-f", "md5", "-"];
+/**
+ * One ffmpeg that hashes the audio packets of two files as stored (no decode), into `before` and
+ * `after`: equal after a re-tag, or the audio changed.
+ */
+export function audioPacketsMd5Args(input: string, output: string, before: string, after: string): string[] {
+  const hash = (i: number, to: string) => ["-map", `${i}:a`, "-c", "copy", "-f", "md5", to];
+  return ["-nostdin", "-hide_banner", "-nostats", "-v", "error", "-y", "-i", input, "-i", output, ...hash(0, before), ...hash(1, after)];
 }

@@ -14,7 +14,7 @@
  * The run is its own trace, continuing the context of the edge request that
  * supplied the chapters; each step is a span through tracedStep.
  */
-import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { SpanKind, type Context } from "@opentelemetry/api";
 import type { Episode, PublishedRendition } from "../../shared/episode.ts";
@@ -123,8 +123,9 @@ async function retagOnce(episode: Episode, supplied: SuppliedChapters, held: Hel
             await runTool(deps.tools.ffmpeg, retagArgs(f.spec, f.input, f.output, supplied.chapters, chaptersFile), { signal });
             // ffmpeg 5.1 writes an ID3 comment as TXXX: the metadata stage's COMM fix, again.
             if (f.spec.codec === "mp3" && episode.description) await writeId3Comment(f.output, episode.description);
-            const [before, after] = await Promise.all([f.input, f.output].map((p) => runTool(deps.tools.ffmpeg, audioPacketsMd5Args(p), { signal, captureStdout: true })));
-            if (before!.stdout.trim() !== after!.stdout.trim()) throw new Error(`${f.file}: the audio changed while re-tagging (it must be copied as it was)`);
+            const [before, after] = [`${f.input}.md5`, `${f.output}.md5`];
+            await runTool(deps.tools.ffmpeg, audioPacketsMd5Args(f.input, f.output, before, after), { signal });
+            if ((await readFile(before, "utf8")) !== (await readFile(after, "utf8"))) throw new Error(`${f.file}: the audio changed while re-tagging (it must be copied as it was)`);
             return (await stat(f.output)).size;
           }),
         ),

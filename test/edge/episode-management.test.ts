@@ -1,8 +1,10 @@
 // Managing episodes after the upload, in workerd under wrangler dev with the
 // real processor: feed fields at upload time (tus-js-client) published through
 // the pipeline, listing, PATCH, scheduling (the scheduled handler driven by
-// hand), unpublish, delete (also by a tus DELETE), transcripts, chapters,
-// and concurrent edits and publishes on one show. Episodes that do not need
+// hand), unpublish, delete (also by a tus DELETE), transcripts, chapters
+// (also written into the renditions after publication, read back with
+// ffprobe and music-metadata, traced: the OTLP both services export is
+// received here, in place of Honeycomb), and concurrent edits and publishes on one show. Episodes that do not need
 // the processor are stand-ins written into R2 as it would (test/support/stand-in.ts).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as tus from "tus-js-client";
@@ -19,22 +21,46 @@ import { toneWav } from "../processor/generated-audio.ts";
 import { waitForOutcome } from "../support/episode-flow.ts";
 import { createUpload, uploadMetadata } from "../support/tus.ts";
 import { checkFeed } from "../feed/validators.ts";
+import type { Episode } from "../../shared/episode.ts";
+import { RENDITIONS } from "../../shared/renditions.ts";
+import { ATTR, SPANS } from "../../shared/telemetry.ts";
+import { startOtlpReceiver, type OtlpReceiver } from "../../local/otlp-receiver.ts";
+import { mp3WithChapters } from "../processor/generated-audio.ts";
+import { getEpisode, uploadFile } from "../support/episode-flow.ts";
+import { audioPacketsMd5, downloadRenditions, ffprobeChapters, musicMetadataChapters } from "../support/rendition-chapters.ts";
+import { parseFile } from "music-metadata";
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 let art: FileServer;
 let show: CreatedPodcast;
 let other: CreatedPodcast;
+let receiver: OtlpReceiver;
+let chaptersShow: CreatedPodcast;
+/** The chapters episode (below), uploaded in beforeAll and processed while the first tests run. */
+let chaptersEpisode: Promise<Episode>;
+let chaptersDir: string;
 
 beforeAll(async () => {
   art = await serveFiles({ "/cover.jpg": { body: await makeImage("jpeg", 1400, 1400), type: "image/jpeg" } });
-  stack = await startTestStack({ processor: true, scheduleIntervalMs: 0 });
+  receiver = await startOtlpReceiver();
+  stack = await startTestStack({ processor: true, scheduleIntervalMs: 0, otlpEndpoint: receiver.endpoint });
   const fields = { artworkUrl: art.url("/cover.jpg"), link: "https://show.example/", ownerEmail: "host@show.example" };
   show = await createPodcast(stack, fields);
   other = await createPodcast(stack, { ...fields, title: "Another show" });
+  chaptersShow = await createPodcast(stack, { ...fields, title: "Chapters Weekly" });
+  chaptersDir = mkdtempSync(path.join(tmpdir(), "rendition-chapters-"));
+  // A 12 s MP3 with three ID3 chapters (0, 4, 8 s): the upload's chapters.
+  const mp3 = mp3WithChapters(chaptersDir, toneWav(chaptersDir, 12)).path;
+  chaptersEpisode = uploadFile(stack.edgeUrl, chaptersShow.uploadToken, mp3, { title: "Chapters, later", filename: "chapters.mp3", filetype: "audio/mpeg", description: "Show notes, kept in the MP3's COMM frame." } as Parameters<typeof uploadFile>[3])
+    .then(({ episodeId }) => waitForOutcome(stack.edgeUrl, chaptersShow.uploadToken, episodeId, 240_000, stack.logs))
+    .then(({ episode }) => episode);
+  chaptersEpisode.catch(() => undefined); // awaited (and reported) by its tests
 }, 120_000);
 afterAll(async () => {
   await stack?.cleanup();
   await art?.close();
+  await receiver?.stop();
+  if (chaptersDir) rmSync(chaptersDir, { recursive: true, force: true });
 });
 
 const call = (method: string, path: string, token: string | null, body?: unknown, headers: Record<string, string> = {}) =>
@@ -373,6 +399,133 @@ describe("transcripts and chapters", () => {
     const late = await call("PUT", `/episodes/${e.episodeId}/chapters`, show.uploadToken, [{ startTime: 10, title: "After the end" }]);
     expect(((await late.json()) as { error: string }).error).toContain("after the end of the episode (3s)");
   });
+});
+
+describe("chapters written into the renditions after publication", () => {
+  const chapters = [
+    { startTime: 0, title: "Cold open" },
+    { startTime: 4.25, title: "The interview" },
+    { startTime: 7.5, title: "Wrap-up; thanks = many" },
+  ];
+  let published: Episode;
+  let episodeId: string;
+  /** MD5 of each rendition's audio packets as first published: a re-tag must leave them as they are. */
+  const packetsMd5 = new Map<string, string>();
+  const manage = (method: string, p: string, body?: unknown) => call(method, p, chaptersShow.uploadToken, body);
+
+  /** Polls the status API until the re-tag of the latest chapters has run. */
+  async function waitForRetag(): Promise<Episode & { chaptersRetag: NonNullable<Episode["chaptersRetag"]> }> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const e = await getEpisode(stack.edgeUrl, chaptersShow.uploadToken, episodeId);
+      if (e.chaptersRetag && e.chaptersRetag.state !== "pending") return e as never;
+      if (Date.now() > deadline) throw new Error(`re-tag still pending: ${JSON.stringify(e.chaptersRetag)}\n${stack.logs()}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  async function feedItem() {
+    const xml = await (await fetch(`${stack.edgeUrl}/feeds/${chaptersShow.podcastId}.xml`)).text();
+    const item = (await checkFeed(xml)).partytime.items.find((i) => i.guid === episodeId)!;
+    return { xml, item };
+  }
+
+  it("are written into every rendition, under new URLs, by stream copy, in the request's trace", async () => {
+    published = await chaptersEpisode;
+    expect(published.state, JSON.stringify(published)).toBe("published");
+    episodeId = published.episodeId;
+    const before = await downloadRenditions(published, chaptersDir);
+    for (const [id, file] of before) packetsMd5.set(id, audioPacketsMd5(file));
+    expect(ffprobeChapters(before.get("mp3_128k")!).map((c) => c.title)).toEqual(["Intro", "The guest", "Codecs; opinions = many"]);
+
+    const res = await manage("PUT", `/episodes/${episodeId}/chapters`, { version: "1.2.0", chapters });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const answer = (await res.json()) as Episode;
+    expect(answer.chaptersRetag).toMatchObject({ state: "pending" });
+    // Until the re-tag has run, the episode keeps its files.
+    expect(answer.renditions!.map((r) => r.url)).toEqual(published.renditions!.map((r) => r.url));
+
+    const e = await waitForRetag();
+    expect(e.chaptersRetag.state, JSON.stringify(e)).toBe("done");
+    expect(e.warnings ?? []).toEqual([]);
+    expect(e.renditions!.map((r) => r.id).sort()).toEqual(RENDITIONS.map((r) => r.id).sort());
+    for (const r of e.renditions!) {
+      expect(r.url).not.toBe(published.renditions!.find((o) => o.id === r.id)!.url);
+      expect(r.url).toMatch(/\.g2\.(mp3|m4a|opus)$/);
+    }
+    const after = await downloadRenditions(e, chaptersDir);
+    for (const [id, file] of after) {
+      const probed = ffprobeChapters(file);
+      expect(probed.map((c) => c.title), `${id} (ffprobe)`).toEqual(chapters.map((c) => c.title));
+      probed.forEach((c, i) => expect(c.start, `${id} chapter ${i} start (ffprobe)`).toBeCloseTo(chapters[i]!.startTime, 3));
+      const read = await musicMetadataChapters(file);
+      expect(read.map((c) => c.title), `${id} (music-metadata)`).toEqual(chapters.map((c) => c.title));
+      read.forEach((c, i) => expect(c.start, `${id} chapter ${i} start (music-metadata)`).toBeCloseTo(chapters[i]!.startTime, 3));
+      // Not re-encoded, not re-normalised: the same audio packets, byte for byte.
+      expect(audioPacketsMd5(file), `${id} audio`).toBe(packetsMd5.get(id));
+    }
+    // The MP3's other tags survive the re-tag, the COMM frame (which ffmpeg cannot write) included.
+    const tags = (await parseFile(after.get("mp3_128k")!)).common;
+    expect(tags.title).toBe("Chapters, later");
+    expect(tags.comment?.map((c) => (typeof c === "string" ? c : c.text))).toEqual(["Show notes, kept in the MP3's COMM frame."]);
+
+    // The feed: same guid, new enclosure URLs with the lengths served, no old URL left.
+    const { xml, item } = await feedItem();
+    expect(item.guid).toBe(episodeId);
+    expect(item.enclosure.url).toBe(e.renditions!.find((r) => r.id === "mp3_128k")!.url);
+    const head = await fetch(item.enclosure.url, { method: "HEAD" });
+    expect(Number(head.headers.get("content-length"))).toBe(item.enclosure.length);
+    for (const r of e.renditions!) expect(xml).toContain(r.url);
+    for (const r of published.renditions!) expect(xml).not.toContain(r.url);
+
+    // The old objects are gone, now that the feed points at the new ones.
+    const stored = await listKeys(localS3(stack), keys.publicPrefix(chaptersShow.podcastId, episodeId));
+    for (const r of published.renditions!) {
+      expect(stored).not.toContain(r.key);
+      expect((await fetch(r.url)).status).toBe(404);
+    }
+
+    // Its own trace: the request's, continued by the queue consumer and the processor; a span per step.
+    const inTrace = () => receiver.spans().filter((s) => s.traceId === e.chaptersRetag.traceId);
+    const steps = ["download", "rewrite", "upload", "switch", "cleanup"] as const;
+    await receiver.waitFor(() => steps.every((s) => inTrace().some((x) => x.name === SPANS.retagStep(s))), 15_000);
+    const run = inTrace().find((s) => s.name === SPANS.retag)!;
+    expect(run.attributes[ATTR.retagRenditionCount]).toBe(RENDITIONS.length);
+    expect(run.attributes[ATTR.retagGeneration]).toBe(2);
+    expect(inTrace().find((s) => s.spanId === run.parentSpanId)?.name, "the run's parent").toMatch(/^process /);
+    for (const step of steps) expect(inTrace().find((x) => x.name === SPANS.retagStep(step))!.parentSpanId).toBe(run.spanId);
+  }, 300_000);
+
+  it("refuses invalid chapters with 400 and starts no re-tag", async () => {
+    const s3 = localS3(stack);
+    const before = await getEpisode(stack.edgeUrl, chaptersShow.uploadToken, episodeId);
+    const stored = await getObject(s3, keys.suppliedChapters(chaptersShow.podcastId, episodeId));
+    const res = await manage("PUT", `/episodes/${episodeId}/chapters`, [{ startTime: 3, title: "B" }, { startTime: 1, title: "A" }]);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toContain("chapters must be in order");
+    expect((await manage("PUT", `/episodes/${episodeId}/chapters`, [{ startTime: 0, title: "A" }, { startTime: 30, title: "After the end" }])).status).toBe(400);
+    const after = await getEpisode(stack.edgeUrl, chaptersShow.uploadToken, episodeId);
+    expect(after.chaptersRetag).toEqual(before.chaptersRetag);
+    expect(after.renditions).toEqual(before.renditions);
+    expect(await getObject(s3, keys.suppliedChapters(chaptersShow.podcastId, episodeId))).toEqual(stored);
+  });
+
+  it("DELETE removes the chapters from every rendition and from the feed", async () => {
+    const res = await manage("DELETE", `/episodes/${episodeId}/chapters`);
+    expect(res.status, await res.clone().text()).toBe(200);
+    const e = await waitForRetag();
+    expect(e.chaptersRetag.state, JSON.stringify(e)).toBe("done");
+    expect(e.renditions!.every((r) => /\.g3\./.test(r.url))).toBe(true);
+    for (const [id, file] of await downloadRenditions(e, chaptersDir)) {
+      expect(ffprobeChapters(file), id).toEqual([]);
+      expect(await musicMetadataChapters(file), id).toEqual([]);
+      expect(audioPacketsMd5(file), `${id} audio`).toBe(packetsMd5.get(id));
+    }
+    const { item } = await feedItem();
+    expect(item.guid).toBe(episodeId);
+    expect(item.podcastChapters).toBeUndefined();
+    expect(item.enclosure.url).toBe(e.renditions!.find((r) => r.id === "mp3_128k")!.url);
+    expect((await fetch(`${stack.edgeUrl}/media/${chaptersShow.podcastId}/${episodeId}/chapters.json`)).status).toBe(404);
+  }, 90_000);
 });
 
 describe("concurrent edits and publishes on one show", () => {
