@@ -24,7 +24,9 @@ import { startProcessor, type RunningProcessor } from "../../processor/service.t
 import { Bucket } from "../../processor/storage/bucket.ts";
 import { parseFile } from "music-metadata";
 import { startArtworkServer, type ArtworkServer } from "./artwork-server.ts";
-import { ffmpeg, mp3WithChapters, speechWav } from "./generated-audio.ts";
+import { ffmpeg, mp3WithChapters, speechWav, toneWav } from "./generated-audio.ts";
+import { execFileSync } from "node:child_process";
+import { suppliedChapters } from "../../shared/supplied-chapters.ts";
 
 let dir: string;
 let stack: LocalStack;
@@ -297,5 +299,26 @@ describe("POST /jobs", () => {
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ error: "invalid episode job: episodeId" });
     expect((await fetch(`${processor.url}/healthz`)).status).toBe(200);
+  });
+});
+
+describe("chapters the creator supplied before processing", () => {
+  it("are embedded in every rendition instead of the upload's, and the record says which revision they carry", async () => {
+    // The upload has three chapters of its own; the creator's (PUT /episodes/:id/chapters while uploading) win.
+    const source = mp3WithChapters(dir, toneWav(dir, 12));
+    const job = await seedEpisode("ep-supplied", source.path);
+    const supplied = await suppliedChapters([{ startTime: 0, title: "Creator's intro" }, { startTime: 6.5, title: "Creator's part two" }]);
+    await bucket.putJson(keys.suppliedChapters(podcastId, "ep-supplied"), supplied);
+    const { record } = await deliver(job);
+    expect(record, stack.logs()).toMatchObject({ state: "published", embeddedChapters: supplied.revision, chapters: { count: 2 } });
+    expect(record!.mediaGeneration).toBeUndefined();
+    for (const r of record!.renditions!) {
+      const local = path.join(dir, `supplied-${r.id}`);
+      await bucket.download(r.key, local);
+      const probed = JSON.parse(execFileSync("ffprobe", ["-v", "error", "-of", "json", "-show_chapters", local], { encoding: "utf8" })) as { chapters: { tags: { title: string } }[] };
+      expect(probed.chapters.map((c) => c.tags.title), r.id).toEqual(["Creator's intro", "Creator's part two"]);
+    }
+    const json = await bucket.getJson<{ chapters: { title: string }[] }>(keys.media(podcastId, "ep-supplied", "chapters.json"));
+    expect(json?.chapters.map((c) => c.title)).toEqual(["Creator's intro", "Creator's part two"]);
   });
 });
