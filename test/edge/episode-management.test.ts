@@ -509,6 +509,28 @@ describe("chapters written into the renditions after publication", () => {
     expect(await getObject(s3, keys.suppliedChapters(chaptersShow.podcastId, episodeId))).toEqual(stored);
   });
 
+  it("a re-tag that fails leaves the episode published with its files as they were, and says why", async () => {
+    // A stand-in's "MP3" is not audio: ffmpeg cannot copy it, as a damaged stored file would fail.
+    const e = await publishStandIn(stack, { podcastId: chaptersShow.podcastId, title: "Not really audio", durationSeconds: 12 });
+    const res = await manage("PUT", `/episodes/${e.episodeId}/chapters`, chapters);
+    expect(res.status, await res.clone().text()).toBe(200);
+    let now: Episode;
+    for (const deadline = Date.now() + 60_000; ; ) {
+      now = await getEpisode(stack.edgeUrl, chaptersShow.uploadToken, e.episodeId);
+      if (now.chaptersRetag?.state !== "pending" || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(now.chaptersRetag, JSON.stringify(now)).toMatchObject({ state: "failed", reason: expect.stringContaining("ffmpeg") });
+    expect(now.state).toBe("published");
+    expect(now.warnings).toEqual([{ kind: "chapters", message: expect.stringContaining("they keep their previous chapters") }]);
+    // The same files, still served and still in the feed; nothing of the attempt left behind.
+    expect(now.renditions!.map((r) => [r.url, r.bytes])).toEqual(e.renditions!.map((r) => [r.url, r.bytes]));
+    expect((await fetch(e.renditions![0]!.url)).status).toBe(200);
+    const xml = await (await fetch(`${stack.edgeUrl}/feeds/${chaptersShow.podcastId}.xml`)).text();
+    expect(xml).toContain(e.renditions![0]!.url);
+    expect((await listKeys(localS3(stack), keys.publicPrefix(chaptersShow.podcastId, e.episodeId))).filter((k) => /\.g\d+\./.test(k))).toEqual([]);
+  }, 90_000);
+
   it("DELETE removes the chapters from every rendition and from the feed", async () => {
     const res = await manage("DELETE", `/episodes/${episodeId}/chapters`);
     expect(res.status, await res.clone().text()).toBe(200);
