@@ -434,8 +434,8 @@ describe("chapters written into the renditions after publication", () => {
     expect(published.state, JSON.stringify(published)).toBe("published");
     episodeId = published.episodeId;
     const before = await downloadRenditions(published, chaptersDir);
-    for (const [id, file] of before) packetsMd5.set(id, audioPacketsMd5(file));
-    expect(ffprobeChapters(before.get("mp3_128k")!).map((c) => c.title)).toEqual(["Intro", "The guest", "Codecs; opinions = many"]);
+    await Promise.all([...before].map(async ([id, file]) => packetsMd5.set(id, await audioPacketsMd5(file))));
+    expect((await ffprobeChapters(before.get("mp3_128k")!)).map((c) => c.title)).toEqual(["Intro", "The guest", "Codecs; opinions = many"]);
 
     const res = await manage("PUT", `/episodes/${episodeId}/chapters`, { version: "1.2.0", chapters });
     expect(res.status, await res.clone().text()).toBe(200);
@@ -453,16 +453,17 @@ describe("chapters written into the renditions after publication", () => {
       expect(r.url).toMatch(/\.g2\.(mp3|m4a|opus)$/);
     }
     const after = await downloadRenditions(e, chaptersDir);
-    for (const [id, file] of after) {
-      const probed = ffprobeChapters(file);
-      expect(probed.map((c) => c.title), `${id} (ffprobe)`).toEqual(chapters.map((c) => c.title));
-      probed.forEach((c, i) => expect(c.start, `${id} chapter ${i} start (ffprobe)`).toBeCloseTo(chapters[i]!.startTime, 3));
-      const read = await musicMetadataChapters(file);
-      expect(read.map((c) => c.title), `${id} (music-metadata)`).toEqual(chapters.map((c) => c.title));
-      read.forEach((c, i) => expect(c.start, `${id} chapter ${i} start (music-metadata)`).toBeCloseTo(chapters[i]!.startTime, 3));
-      // Not re-encoded, not re-normalised: the same audio packets, byte for byte.
-      expect(audioPacketsMd5(file), `${id} audio`).toBe(packetsMd5.get(id));
-    }
+    await Promise.all(
+      [...after].map(async ([id, file]) => {
+        const [probed, read, md5] = await Promise.all([ffprobeChapters(file), musicMetadataChapters(file), audioPacketsMd5(file)]);
+        expect(probed.map((c) => c.title), `${id} (ffprobe)`).toEqual(chapters.map((c) => c.title));
+        probed.forEach((c, i) => expect(c.start, `${id} chapter ${i} start (ffprobe)`).toBeCloseTo(chapters[i]!.startTime, 3));
+        expect(read.map((c) => c.title), `${id} (music-metadata)`).toEqual(chapters.map((c) => c.title));
+        read.forEach((c, i) => expect(c.start, `${id} chapter ${i} start (music-metadata)`).toBeCloseTo(chapters[i]!.startTime, 3));
+        // Not re-encoded, not re-normalised: the same audio packets, byte for byte.
+        expect(md5, `${id} audio`).toBe(packetsMd5.get(id));
+      }),
+    );
     // The MP3's other tags survive the re-tag, the COMM frame (which ffmpeg cannot write) included.
     const tags = (await parseFile(after.get("mp3_128k")!)).common;
     expect(tags.title).toBe("Chapters, later");
@@ -537,11 +538,13 @@ describe("chapters written into the renditions after publication", () => {
     const e = await waitForRetag();
     expect(e.chaptersRetag.state, JSON.stringify(e)).toBe("done");
     expect(e.renditions!.every((r) => /\.g3\./.test(r.url))).toBe(true);
-    for (const [id, file] of await downloadRenditions(e, chaptersDir)) {
-      expect(ffprobeChapters(file), id).toEqual([]);
-      expect(await musicMetadataChapters(file), id).toEqual([]);
-      expect(audioPacketsMd5(file), `${id} audio`).toBe(packetsMd5.get(id));
-    }
+    await Promise.all(
+      [...(await downloadRenditions(e, chaptersDir))].map(async ([id, file]) => {
+        expect(await ffprobeChapters(file), id).toEqual([]);
+        expect(await musicMetadataChapters(file), id).toEqual([]);
+        expect(await audioPacketsMd5(file), `${id} audio`).toBe(packetsMd5.get(id));
+      }),
+    );
     const { item } = await feedItem();
     expect(item.guid).toBe(episodeId);
     expect(item.podcastChapters).toBeUndefined();

@@ -4,7 +4,8 @@
  * its chapters by ffprobe and by music-metadata, and an MD5 of its audio
  * packets as stored (equal before and after a re-tag, or the audio changed).
  */
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseFile } from "music-metadata";
@@ -17,14 +18,16 @@ export interface ReadChapter {
 
 type Probe = { chapters: { start_time: string; tags?: { title?: string } }[] };
 
-export const ffprobeChapters = (file: string): ReadChapter[] =>
-  (JSON.parse(execFileSync("ffprobe", ["-v", "error", "-of", "json", "-show_chapters", file], { encoding: "utf8" })) as Probe).chapters.map((c) => ({
+const run = promisify(execFile);
+
+export const ffprobeChapters = async (file: string): Promise<ReadChapter[]> =>
+  (JSON.parse((await run("ffprobe", ["-v", "error", "-of", "json", "-show_chapters", file])).stdout) as Probe).chapters.map((c) => ({
     start: Number(c.start_time),
     title: c.tags?.title,
   }));
 
-export const audioPacketsMd5 = (file: string): string =>
-  execFileSync("ffmpeg", ["-nostdin", "-v", "error", "-i", file, "-map", "0:a", "-c", "copy", "-f", "md5", "-"], { encoding: "utf8" }).trim();
+export const audioPacketsMd5 = async (file: string): Promise<string> =>
+  (await run("ffmpeg", ["-nostdin", "-v", "error", "-i", file, "-map", "0:a", "-c", "copy", "-f", "md5", "-"])).stdout.trim();
 
 /** Chapters as music-metadata reads them: MP3/MP4 chapters in seconds; Ogg's CHAPTERxxx comments (it has no chapter model for Ogg). */
 export async function musicMetadataChapters(file: string): Promise<ReadChapter[]> {
