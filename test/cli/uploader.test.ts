@@ -93,10 +93,11 @@ function runCli(args: string[], env: Record<string, string>): Promise<{ code: nu
 beforeAll(async () => {
   audio = await AudioDir.create();
   stateDir = await mkdtemp(path.join(tmpdir(), "uploader-state-"));
-  // 96 kHz stereo: 40 MB of WAV is only 110 s of audio, so the processor publishes it quickly.
+  // 8 channels at 192 kHz (a multitrack recorder's export): 40 MB of WAV is only 13 s of audio,
+  // so the upload lasts long enough to interrupt while the processor publishes it quickly.
   [stack, big, small] = await Promise.all([
     startTestStack({ processor: true }),
-    audio.generate("wav", 110, { sampleRate: 96000 }),
+    audio.generate("wav", 13, { sampleRate: 192000, channels: 8 }),
     audio.generate("wav", 3),
   ]);
   podcast = await createPodcast(stack, { title: "Terminal Tales" });

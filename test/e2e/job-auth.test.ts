@@ -43,7 +43,8 @@ beforeAll(async () => {
       // The sweep is not part of these cases: nothing else may write while the bucket is compared.
       scheduleIntervalMs: 0,
     }),
-    generateSpeech(wav, { seconds: 30, gainDb: -14 }),
+    // 10 s: every run takes several times the 2 s hand-off bound (asserted below), and three runs stay cheap.
+    generateSpeech(wav, { seconds: 10, gainDb: -14 }),
   ]);
   [showA, showB] = await Promise.all([createPodcast(stack, { title: "Show A" }), createPodcast(stack, { title: "Show B" })]);
 }, 180_000);
@@ -116,6 +117,9 @@ describe("the hand-off is bounded by starting the run, not by its length", () =>
     await receiver.waitFor(() => pipelineSpans(episode.traceId).length >= 1, 30_000);
     await new Promise((r) => setTimeout(r, 3_000));
     expect(pipelineSpans(episode.traceId)).toHaveLength(1);
+    // The case is only a case if the run outlasted the hand-off's bound.
+    const run = pipelineSpans(episode.traceId)[0]!;
+    expect(run.endTime - run.startTime).toBeGreaterThan(2_000);
     published = await record(episodeId);
   }, 240_000);
 });

@@ -31,7 +31,7 @@ beforeAll(async () => {
       edgeVars: { DISPATCH_RETRY_BASE_SECONDS: "0", HONEYCOMB_TEAM: "pod-team", HONEYCOMB_ENVIRONMENT: "prod" },
       scheduleIntervalMs: 0,
     }),
-    generateSpeech(wav, { seconds: 15, gainDb: -14 }),
+    generateSpeech(wav, { seconds: 8, gainDb: -14 }),
   ]);
   [show, other] = await Promise.all([createPodcast(stack, { title: "Operated On" }), createPodcast(stack, { title: "Bystander" })]);
 }, 180_000);

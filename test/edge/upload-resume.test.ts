@@ -121,13 +121,16 @@ describe("interruption and resume", () => {
       });
       expect(run.result).toBe("done");
       expect(network.drops).toBe(3);
-      expect(resumedAt, `gaps ${gaps}`).toHaveLength(3);
+      // A resume the edge answered with an error (a 423 while the dropped PATCH was still being
+      // wound up, on a busy machine) is retried from the same offset: count where it resumed.
+      const resumes = resumedAt.filter((offset, i) => i === 0 || offset !== resumedAt[i - 1]);
+      expect(resumes, `gaps ${gaps}, resumed at ${resumedAt}`).toHaveLength(3);
       // What reached the edge before a drop was kept, not only whole parts (5 MiB): a resume
       // starts close to where the bytes stopped (less request headers and what was still in
       // flight between wrangler's dev proxy and workerd, which grows with machine load: up to
       // ~270 KiB seen on 2 busy cores). Each window starts where the previous resume did.
       let from = 0;
-      for (const [i, offset] of resumedAt.entries()) {
+      for (const [i, offset] of resumes.entries()) {
         const reached = from + gaps[i]!;
         expect(offset, `gaps ${gaps}, resumed at ${resumedAt}`).toBeLessThanOrEqual(reached);
         expect(offset, `gaps ${gaps}, resumed at ${resumedAt}`).toBeGreaterThan(reached - MiB);

@@ -23,14 +23,15 @@ export function speechWav(dir: string, name: string, gainDb: number): string {
 }
 
 /**
- * Quiet speech at 48 kHz with sharp clicks (0.4 ms of 3 kHz at -1 dBFS every 1.3 s): the
+ * Quiet speech at 48 kHz (~13 s, or the first `seconds`) with sharp clicks (0.4 ms of 3 kHz at -1 dBFS every 1.3 s): the
  * gain to -16 LUFS would put those peaks ~11 dB over full scale, so every rendition is limited.
  */
-export function clickySpeechWav(dir: string): string {
+export function clickySpeechWav(dir: string, seconds?: number): string {
   const speech = speechWav(dir, "clicky-src", -12);
-  const out = path.join(dir, "clicky-speech.wav");
+  const out = path.join(dir, `clicky-speech${seconds ? `-${seconds}s` : ""}.wav`);
   ffmpeg([
     "-i", speech,
+    ...(seconds ? ["-t", String(seconds)] : []),
     "-f", "lavfi", "-i", "aevalsrc='if(lt(mod(t,1.3),0.0004),0.9*sin(2*PI*3000*t),0)':s=48000:d=13",
     "-filter_complex", "[0]aresample=48000[s];[1]aformat=channel_layouts=stereo[c];[s][c]amix=inputs=2:normalize=0:duration=first",
     "-ar", "48000", "-c:a", "pcm_s24le", out,

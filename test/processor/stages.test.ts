@@ -248,7 +248,8 @@ describe("loudness is never a reason to refuse", () => {
   it("a target no chain can reach (-10 LUFS under a -9 dBTP ceiling) publishes with a loudness warning per rendition that misses", async () => {
     const jobDir = mkdtempSync(path.join(dir, "impossible-"));
     const target = { integratedLufs: -10, truePeakDbtp: -9 };
-    const s = await validate({ sourcePath: clickySpeechWav(dir), maxDurationSeconds: SIX_HOURS }, ctx(jobDir));
+    // 5 s: every rendition is encoded twice here (the correction pass), so the clip is kept short.
+    const s = await validate({ sourcePath: clickySpeechWav(dir, 5), maxDurationSeconds: SIX_HOURS }, ctx(jobDir));
     const plan = await normalize({ source: s, target }, ctx(jobDir));
     const exporter = new InMemorySpanExporter();
     const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
