@@ -6,10 +6,13 @@ import { tmpdir } from "node:os";
 import process from "node:process";
 import { describeConfig, loadConfig, type ProcessorConfig } from "./config.ts";
 import { missingTools, ToolsMissing } from "./media/tools.ts";
+import { stageHoldDir } from "./stage-hold.ts";
 
 let config: ProcessorConfig;
+let holdDir: string | undefined;
 try {
   config = loadConfig(process.env, tmpdir());
+  holdDir = stageHoldDir(process.env);
 } catch (err) {
   console.error(`processor: ${(err as Error).message}`);
   process.exit(2);
@@ -25,7 +28,7 @@ if (missing.length) {
 
 try {
   const { startProcessor } = await import("./service.ts");
-  const running = await startProcessor(config);
+  const running = await startProcessor(config, { stageHoldDir: holdDir });
   console.log(`processor listening on ${running.url}`, JSON.stringify(describeConfig(config)));
   let signals = 0;
   const onSignal = (signal: string) => {

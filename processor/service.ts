@@ -14,6 +14,7 @@ import { pipelineMetrics } from "./pipeline.ts";
 import { processorApp, type ProcessorApp } from "./server.ts";
 import { Bucket } from "./storage/bucket.ts";
 import { removeJobFolders } from "./storage/work-dir.ts";
+import { withStageHolds } from "./stage-hold.ts";
 import { startTelemetry, type TelemetryOptions } from "./telemetry.ts";
 
 export interface RunningProcessor {
@@ -27,7 +28,10 @@ export { ToolsMissing };
 
 export async function startProcessor(
   config: ProcessorConfig,
-  hooks: Pick<TelemetryOptions, "spanProcessors" | "metricReaders"> = {},
+  hooks: Pick<TelemetryOptions, "spanProcessors" | "metricReaders"> & {
+    /** TEST-ONLY: PROCESSOR_TEST_HOLD_DIR (processor/stage-hold.ts); never set in production. */
+    stageHoldDir?: string;
+  } = {},
 ): Promise<RunningProcessor> {
   const tools = { ffmpeg: config.ffmpegPath, ffprobe: config.ffprobePath };
   const missing = await missingTools(tools);
@@ -50,9 +54,10 @@ export async function startProcessor(
     serviceName: config.serviceName,
     otlpEndpoint: config.otlpEndpoint,
     metricExportIntervalMs: config.metricExportIntervalMs,
-    ...hooks,
+    spanProcessors: hooks.spanProcessors,
+    metricReaders: hooks.metricReaders,
   });
-  const bucket = new Bucket(config);
+  const bucket = hooks.stageHoldDir ? withStageHolds(new Bucket(config), hooks.stageHoldDir) : new Bucket(config);
   const stopJobs = new AbortController();
   const metrics = pipelineMetrics();
   const app = processorApp(

@@ -11,6 +11,7 @@ import { DRAIN_TRANSIENT_BYTES, drainUnread } from "./drain.ts";
 import { discoveryHeaders, handleOptions } from "./handlers/options.ts";
 import { uploadLimits } from "./limits.ts";
 import { PODCAST_HEADER, TUS_VERSION, tusError } from "./protocol.ts";
+import { uploadObject } from "./upload-object.ts";
 
 export const uploadRoutes = new Hono<PodcastAuth>();
 
@@ -44,7 +45,7 @@ uploadRoutes.use("*", async (c, next) => {
 uploadRoutes.use("*", requirePodcast);
 
 /** Hands the request to the upload's Durable Object, as `method`, with the authenticated podcast and without the token. */
-function toUpload(c: Context<PodcastAuth>, episodeId: string, method: string): Promise<Response> {
+async function toUpload(c: Context<PodcastAuth>, episodeId: string, method: string): Promise<Response> {
   const headers = new Headers(c.req.raw.headers);
   headers.delete("Authorization");
   headers.delete("X-HTTP-Method-Override");
@@ -53,7 +54,8 @@ function toUpload(c: Context<PodcastAuth>, episodeId: string, method: string): P
   url.pathname = `/uploads/${episodeId}`;
   url.search = "";
   const withBody = method === "PATCH" || method === "POST";
-  const stub = c.env.UPLOADS.get(c.env.UPLOADS.idFromName(episodeId));
+  // POST names a fresh id; the others may name one that never existed (upload-object.ts).
+  const stub = method === "POST" ? c.env.UPLOADS.get(c.env.UPLOADS.idFromName(episodeId)) : await uploadObject(c.env, episodeId, method);
   return stub.fetch(new Request(url, { method, headers, body: withBody ? c.req.raw.body : null }));
 }
 

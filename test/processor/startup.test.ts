@@ -54,4 +54,10 @@ describe("processor startup", () => {
     expect(code).toBe(2);
     expect(output).toContain("R2_S3_ENDPOINT");
   });
+
+  it("refuses the test-only stage hold in a production configuration", async () => {
+    const { code, output } = await startProcessor({ NODE_ENV: "production", PROCESSOR_TEST_HOLD_DIR: "/tmp/holds" });
+    expect(code).toBe(2);
+    expect(output).toContain("PROCESSOR_TEST_HOLD_DIR is a test-only setting");
+  });
 });

@@ -17,6 +17,8 @@ export async function uploadFile(
   file: string,
   metadata: { title: string; filename: string; filetype?: string },
   chunkSize = 1024 * 1024,
+  /** Called once the upload exists, before any of its data is sent (so before its job can start). */
+  onCreated?: (episodeId: string) => void,
 ): Promise<UploadedFile> {
   const { size } = await stat(file);
   return new Promise((resolve, reject) => {
@@ -30,6 +32,9 @@ export async function uploadFile(
       retryDelays: [],
       onAfterResponse(req, res) {
         if (req.getMethod() === "POST") episodeIdHeader = res.getHeader("Episode-Id") ?? null;
+      },
+      onUploadUrlAvailable() {
+        onCreated?.(upload.url!.split("/").pop()!);
       },
       onError: reject,
       onSuccess() {

@@ -14,10 +14,11 @@ const SETTLE_MS = 2_000;
 
 export async function handleHead(ctx: UploadContext, scope: RequestScope): Promise<Response> {
   const owned = await lookUp(ctx, scope);
-  if (owned.found === "none") return notFound();
-  await ctx.writerSettled(SETTLE_MS);
+  // Only the podcast's own upload waits for its writer (another's must not learn it is being written);
+  // every answer then looks the upload up a second time, so a 404 costs what a 200 costs.
+  if (owned.found !== "none") await ctx.writerSettled(SETTLE_MS);
   const found = await lookUp(ctx, scope);
-  if (found.found === "none") return notFound();
+  if (owned.found === "none" || found.found === "none") return notFound();
   if (found.found === "gone") return goneResponse(found.record);
   let record = found.record;
 
