@@ -25,8 +25,8 @@ upload continues where it stopped (same file, same edge).
 
 Metadata flags:
 ${METADATA_FLAGS.map((f) => {
-  const lines = [`  --${f.flag} TEXT`.padEnd(30) + `${f.help}${f.required ? " (required)" : ""}`];
-  if (f.fromFile) lines.push(`  --${f.flag}-file PATH`.padEnd(30) + `the same, read from a UTF-8 text file`);
+  const lines = [`${`  --${f.flag} TEXT`.padEnd(30)}${f.help}${f.required ? " (required)" : ""}`];
+  if (f.fromFile) lines.push(`${`  --${f.flag}-file PATH`.padEnd(30)}the same, read from a UTF-8 text file`);
   return lines.join("\n");
 }).join("\n")}
 
@@ -169,7 +169,7 @@ async function status(positionals: string[], values: Values): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<void> {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options; allowPositionals: true; strict: true }>>;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {

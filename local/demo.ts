@@ -66,7 +66,7 @@ const stack = await startLocalStack({
   processorPort: Number(args["processor-port"]),
   adminToken: await adminToken(),
   otlpEndpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? localTraces?.endpoint,
-  log: (service, line) => void appendFile(path.join(logDir, `${service}.log`), line + "\n"),
+  log: (service, line) => void appendFile(path.join(logDir, `${service}.log`), `${line}\n`),
 });
 const stop = async () => {
   await stack.stop();
@@ -117,7 +117,7 @@ async function adminToken(): Promise<string> {
     return (await readFile(file, "utf8")).trim();
   } catch {
     const token = `local-admin-${crypto.randomUUID()}`;
-    await writeFile(file, token + "\n", { mode: 0o600 });
+    await writeFile(file, `${token}\n`, { mode: 0o600 });
     return token;
   }
 }
@@ -140,7 +140,7 @@ async function demoPodcast(): Promise<DemoPodcast> {
     description: "Episodes published by bin/demo on the local stack.",
     ownerEmail: "demo@example.com",
   });
-  await writeFile(file, JSON.stringify(created, null, 2) + "\n", { mode: 0o600 });
+  await writeFile(file, `${JSON.stringify(created, null, 2)}\n`, { mode: 0o600 });
   return created;
 }
 
@@ -190,7 +190,10 @@ async function waitForPublished(statusUrl: string, token: string): Promise<Episo
       const body = (await res.json()) as { episode?: Episode } & Episode;
       const episode = body.episode ?? body;
       const now = episode.state === "processing" && episode.stage ? `processing: ${episode.stage}` : episode.state;
-      if (now !== last) say(`episode ${episode.episodeId}: ${(last = now)}`);
+      if (now !== last) {
+        say(`episode ${episode.episodeId}: ${now}`);
+        last = now;
+      }
       if (episode.state === "published") return episode;
       if (episode.state === "failed") throw new Error(`episode failed: ${episode.failure?.reason ?? "no reason given"}`);
     }

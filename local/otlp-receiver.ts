@@ -132,6 +132,8 @@ function attrs(list: unknown): Record<string, unknown> {
   return out;
 }
 
+// Decoded protobuf JSON: walked field by field, checked where read.
+// biome-ignore lint/suspicious/noExplicitAny: the OTLP decoder's output is untyped JSON
 type Obj = Record<string, any>;
 
 function kindName(k: unknown): SpanKindName {
@@ -270,7 +272,7 @@ export async function startOtlpReceiver(opts: { port?: number; persistDir?: stri
     waitFor(predicate, timeoutMs = 15_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
-          let v;
+          let v: ReturnType<typeof predicate>;
           try {
             v = predicate();
           } catch (err) {

@@ -90,7 +90,7 @@ async function folderSecret(dataDir: string, name: string, make: () => string): 
     // not made yet
   }
   const v = make();
-  await writeFile(file, v + "\n", { mode: 0o600 });
+  await writeFile(file, `${v}\n`, { mode: 0o600 });
   return v;
 }
 
@@ -161,8 +161,7 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
       stream?.setEncoding("utf8");
       stream?.on("data", (chunk: string) => {
         buf += chunk;
-        let i;
-        while ((i = buf.indexOf("\n")) >= 0) {
+        for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
           log(service, buf.slice(0, i));
           buf = buf.slice(i + 1);
         }
@@ -182,7 +181,7 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
     ...(opts.otlpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: opts.otlpEndpoint } : {}),
   };
   const envFile = path.join(opts.dataDir, "edge-secrets.env");
-  await writeFile(envFile, envFileText(secrets) + "\n", { mode: 0o600 });
+  await writeFile(envFile, `${envFileText(secrets)}\n`, { mode: 0o600 });
   const edge = spawn(
     path.join(BIN, "wrangler"),
     [

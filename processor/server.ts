@@ -51,7 +51,7 @@ export function processorApp(deps: ProcessorAppDeps, stopSignal: AbortSignal): P
       const outcome: JobOutcome = { outcome: "retry", episodeId: job.episodeId, reason: "the processor is shutting down" };
       return Response.json(outcome, { status: OUTCOME_STATUS.retry, headers: { "retry-after": "30" } });
     }
-    let start;
+    let start: Awaited<ReturnType<typeof startJob>> | Awaited<ReturnType<typeof startRetag>>;
     try {
       const jobDeps = { ...deps, signal: stopSignal };
       // A retag-chapters job rewrites the renditions' chapters (processor/retag/); any other is the pipeline.

@@ -60,7 +60,7 @@ export function parseEpisodeFields(input: Record<string, unknown>, source: Field
   const fail = (key: string, rule: string): never => {
     throw new EpisodeFieldError(`${label(key)} ${rule}`);
   };
-  const has = (k: string) => Object.prototype.hasOwnProperty.call(input, k) && input[k] !== undefined;
+  const has = (k: string) => Object.hasOwn(input, k) && input[k] !== undefined;
   const cleared = (k: string) => source === "json" && input[k] === null;
 
   if (has("title")) {

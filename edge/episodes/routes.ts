@@ -107,7 +107,7 @@ episodeRoutes.patch("/:episodeId", async (c) => {
   const allowed = new Set(["title", "description", "season", "episodeNumber", "episodeType", "explicit", "pubDate", "link", "imageUrl"]);
   const stray = Object.keys(body).find((k) => !allowed.has(k));
   if (stray) return c.json({ error: `${stray} is not an editable field of an episode (${[...allowed].join(", ")})` }, 400);
-  let fields;
+  let fields: ReturnType<typeof parseEpisodeFields>;
   try {
     fields = parseEpisodeFields(body as Record<string, unknown>, "json", (k) => k);
   } catch (err) {

@@ -47,13 +47,13 @@ export function validatePodcastFields(body: unknown, mode: "create" | "patch"): 
     b.categories = b.category === null ? null : [b.category];
   }
   const out: Record<string, unknown> = {};
-  const has = (k: string) => Object.prototype.hasOwnProperty.call(b, k) && b[k] !== undefined;
+  const has = (k: string) => Object.hasOwn(b, k) && b[k] !== undefined;
 
   for (const k of REQUIRED) {
     const empty = b[k] === undefined || b[k] === null || b[k] === "";
     const name = k === "categories" && b.category !== undefined ? "category" : k;
     if (mode === "create" && empty) fail(k === "categories" && b.categories === undefined ? "category" : name, "is required");
-    if (mode === "patch" && Object.prototype.hasOwnProperty.call(b, k) && empty) fail(name, "is required and cannot be cleared");
+    if (mode === "patch" && Object.hasOwn(b, k) && empty) fail(name, "is required and cannot be cleared");
   }
   const text = (k: string, max: number, unit: "characters" | "bytes" = "characters") => {
     if (!has(k)) return;

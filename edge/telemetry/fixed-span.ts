@@ -5,7 +5,7 @@
  * so it cannot come from a tracer that draws fresh ids. These spans are
  * built whole and handed to the same exporter as every other span.
  */
-import { SpanKind, SpanStatusCode, type Attributes, type HrTime, type SpanContext } from "@opentelemetry/api";
+import { type SpanKind, SpanStatusCode, type Attributes, type HrTime, type SpanContext } from "@opentelemetry/api";
 import type { EncodableSpan } from "./otlp-proto.ts";
 
 const SAMPLED = 1;
@@ -78,8 +78,12 @@ export function startManualSpan(init: Omit<FixedSpanInit, "spanId" | "start" | "
   return {
     context,
     traceparent: traceparentOf(context),
-    setAttribute: (k, v) => void (attributes[k] = v),
-    fail: (message) => void (error = message),
+    setAttribute: (k, v) => {
+      attributes[k] = v;
+    },
+    fail: (message) => {
+      error = message;
+    },
     end: (at = new Date()) => fixedSpan({ ...init, spanId, start, end: at, attributes, error }),
   };
 }

@@ -67,9 +67,10 @@ class ProtoWriter {
   /** Repeated numeric fields are packed in proto3: one length-delimited run of 8-byte values. */
   packed64(field: number, values: (bigint | number)[], kind: "fixed64" | "double"): this {
     const b = new DataView(new ArrayBuffer(values.length * 8));
-    values.forEach((v, i) =>
-      kind === "double" ? b.setFloat64(i * 8, Number(v), true) : b.setBigUint64(i * 8, BigInt.asUintN(64, BigInt(v)), true),
-    );
+    values.forEach((v, i) => {
+      if (kind === "double") b.setFloat64(i * 8, Number(v), true);
+      else b.setBigUint64(i * 8, BigInt.asUintN(64, BigInt(v)), true);
+    });
     return this.bytes(field, new Uint8Array(b.buffer));
   }
   finish(): Uint8Array {

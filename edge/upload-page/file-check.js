@@ -4,7 +4,7 @@
 // never copied into memory. The verdict comes from the edge (POST /upload/check, figures only, never the file),
 // which judges by the processor's own rules and words (shared/input-rules.ts).
 // ffmpeg's JS is served by the Worker; its 31 MB core from R2, fetched only once a file is chosen.
-"use strict";
+
 
 (() => {
   const DECODE_SECONDS = 60;
@@ -32,7 +32,7 @@
       ffmpegReady = (async () => {
         await loadScript("/upload/ffmpeg/ffmpeg.js");
         const ff = new FFmpegWASM.FFmpeg();
-        ff.on("log", (entry) => sink && sink(entry));
+        ff.on("log", (entry) => sink?.(entry));
         const core = await fetch("/upload/ffmpeg-core/ffmpeg-core.js", { method: "HEAD" });
         if (!core.ok) throw new Error(`the checker's core is not installed on this server (${core.status})`);
         await ff.load({ coreURL: abs("/upload/ffmpeg-core/ffmpeg-core.js"), wasmURL: abs("/upload/ffmpeg-core/ffmpeg-core.wasm") });
@@ -89,14 +89,14 @@
       try {
         // Its exit code is not reliable in ffmpeg.wasm (-1 after a good probe): the JSON is.
         const parsed = JSON.parse(probe.stdout.join("\n"));
-        info = parsed && (parsed.format || (parsed.streams && parsed.streams.length)) ? parsed : null;
+        info = parsed && (parsed.format || (parsed.streams?.length)) ? parsed : null;
       } catch {
         info = null;
       }
-      const streams = (info && info.streams) || [];
+      const streams = (info?.streams) || [];
       const audio = streams.find((s) => s.codec_type === "audio");
-      const hasVideo = streams.some((s) => s.codec_type === "video" && !(s.disposition && s.disposition.attached_pic));
-      const declared = Number((audio && audio.duration) || (info && info.format && info.format.duration));
+      const hasVideo = streams.some((s) => s.codec_type === "video" && !(s.disposition?.attached_pic));
+      const declared = Number((audio?.duration) || (info?.format?.duration));
       const figures = {
         sizeBytes: file.size,
         durationSeconds: Number.isFinite(declared) ? declared : null,
@@ -145,7 +145,7 @@
   function check(file) {
     const result = queue.then(() => inspect(file)).catch((err) => ({
       accepted: null,
-      unavailable: err && err.message ? err.message : String(err),
+      unavailable: err?.message ? err.message : String(err),
     }));
     queue = result;
     return result;

@@ -3,7 +3,7 @@
 // tus-js-client (the global `tus`, served at /upload/tus.min.js) sends it in resumable chunks to /uploads, and
 // GET /episodes/:id is polled until the episode is published (links to its audio and the feed) or failed.
 // The upload token lives in this tab only (sessionStorage).
-"use strict";
+
 
 (() => {
   // Cloudflare refuses request bodies over 100 MB on the Free and Pro plans: every PATCH stays below.
@@ -72,7 +72,7 @@
 
   /** The server's own explanation ({"error": "..."}) when there is one, else tus-js-client's message. */
   function explain(err) {
-    const res = err && err.originalResponse;
+    const res = err?.originalResponse;
     if (res) {
       const status = res.getStatus();
       let message = "";
@@ -85,7 +85,7 @@
       if (message) return `The server refused the upload (${status}): ${message}`;
       return `The server answered ${status}.`;
     }
-    return `The upload stopped: ${err && err.message ? err.message.split("\n")[0] : String(err)}`;
+    return `The upload stopped: ${err?.message ? err.message.split("\n")[0] : String(err)}`;
   }
 
   /** Which show the token uploads to; { error } when the edge refuses it. */
@@ -151,7 +151,7 @@
 
   fileInput.addEventListener("change", () => {
     formError.textContent = "";
-    const file = fileInput.files && fileInput.files[0];
+    const file = fileInput.files?.[0];
     if (file) startCheck(file);
     else {
       check = null;
@@ -299,7 +299,7 @@
         }
       },
       onError(err) {
-        const status = err && err.originalResponse ? err.originalResponse.getStatus() : 0;
+        const status = err?.originalResponse ? err.originalResponse.getStatus() : 0;
         if (status === 401 || status === 403) return stopForToken(explain(err));
         setRunning(false);
         uploadError.textContent = explain(err);
@@ -328,7 +328,7 @@
     formError.textContent = "";
     const token = tokenInput.value.trim();
     const title = titleInput.value.trim();
-    const file = fileInput.files && fileInput.files[0];
+    const file = fileInput.files?.[0];
     if (!token) return refuse("Enter the podcast's upload token.", tokenInput);
     if (!title) return refuse("Enter a title for the episode.", titleInput);
     if (!file) return refuse("Choose the audio file to upload.", fileInput);

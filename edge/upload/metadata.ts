@@ -34,6 +34,7 @@ export const METADATA_LIMITS = {
 const KEY = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 // Control characters (C0, DEL, C1) and bidi overrides have no place in a title or file name.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 export class MetadataError extends Error {}

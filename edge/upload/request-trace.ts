@@ -51,7 +51,9 @@ export async function startRequestTrace(
   const before = await records.read();
   let bytesReceived = 0;
   return {
-    countReceived: (bytes) => void (bytesReceived += bytes),
+    countReceived: (bytes) => {
+      bytesReceived += bytes;
+    },
     async finish(status) {
       try {
         const after = await records.read();

@@ -47,9 +47,9 @@ function fromQuery(refs: References, dataset: Dataset, spec: QuerySpec, by: stri
       }
     }
   }
-  spec.breakdowns?.forEach(column);
-  spec.havings?.forEach((h) => column(h.column));
-  spec.orders?.forEach((o) => column(o.column));
+  for (const b of spec.breakdowns ?? []) column(b);
+  for (const h of spec.havings ?? []) column(h.column);
+  for (const o of spec.orders ?? []) column(o.column);
 }
 
 export function references(): References {

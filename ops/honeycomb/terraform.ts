@@ -145,5 +145,5 @@ export function buildTerraform(): Record<string, unknown> {
 }
 
 export function renderTerraform(): string {
-  return JSON.stringify(buildTerraform(), null, 2) + "\n";
+  return `${JSON.stringify(buildTerraform(), null, 2)}\n`;
 }

@@ -76,7 +76,7 @@ export class FolderStore implements ObjectStore {
   async getJsonVersion<T>(key: string): Promise<{ value: T; etag: string } | undefined> {
     try {
       const text = await readFile(this.file(key), "utf8");
-      return { value: JSON.parse(text) as T, etag: String(text.length) + ":" + text.slice(-32) };
+      return { value: JSON.parse(text) as T, etag: `${String(text.length)}:${text.slice(-32)}` };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw err;

@@ -17,7 +17,7 @@ export const CHAPTER_LIMITS = {
 export function renderChaptersJson(chapters: readonly Chapter[]): string {
   const ordered = [...chapters].sort((a, b) => a.startTime - b.startTime);
   return (
-    JSON.stringify(
+    `${JSON.stringify(
       {
         version: CHAPTERS_VERSION,
         chapters: ordered.map((c) => ({
@@ -30,7 +30,7 @@ export function renderChaptersJson(chapters: readonly Chapter[]): string {
       },
       null,
       2,
-    ) + "\n"
+    )}\n`
   );
 }
 
@@ -63,7 +63,7 @@ export function parseChapters(value: unknown, options: { durationSeconds?: numbe
 
   const { durationSeconds } = options;
   const chapters: Chapter[] = [];
-  list.forEach((raw, index) => {
+  for (const [index, raw] of list.entries()) {
     const n = index + 1;
     if (!raw || typeof raw !== "object" || Array.isArray(raw)) return fail(`chapter ${n} is not an object`);
     const c = raw as Record<string, unknown>;
@@ -101,7 +101,7 @@ export function parseChapters(value: unknown, options: { durationSeconds?: numbe
       chapter[field] = webUrl(c[field], `chapter ${n} ${field}`, fail);
     }
     chapters.push(chapter);
-  });
+  }
   return chapters;
 }
 

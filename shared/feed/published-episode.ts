@@ -85,7 +85,7 @@ export function parsePublishedEpisode(value: unknown): PublishedEpisode {
   if (v.description !== undefined && typeof v.description !== "string") fail("description");
   if (!isNonNegative(v.durationSeconds)) fail("durationSeconds");
   if (!Array.isArray(v.renditions) || v.renditions.length === 0) fail("renditions");
-  (v.renditions as unknown[]).forEach((r, i) => {
+  for (const [i, r] of (v.renditions as unknown[]).entries()) {
     const rendition = r as Record<string, unknown> | null;
     if (!rendition || typeof rendition !== "object") return fail(`renditions[${i}]`);
     if (typeof rendition.id !== "string" || !RENDITION_IDS.has(rendition.id)) fail(`renditions[${i}].id`);
@@ -95,7 +95,7 @@ export function parsePublishedEpisode(value: unknown): PublishedEpisode {
     for (const f of ["bytes", "bitrateKbps", "sampleRate", "durationSeconds"] as const) {
       if (!isNonNegative(rendition[f])) fail(`renditions[${i}].${f}`);
     }
-  });
+  }
   const chapters = v.chapters as Record<string, unknown> | undefined;
   if (chapters !== undefined && (typeof chapters?.url !== "string" || !isNonNegative(chapters.count))) fail("chapters");
   const waveform = v.waveform as Record<string, unknown> | undefined;

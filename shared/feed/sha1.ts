@@ -64,6 +64,6 @@ export function sha1(message: Uint8Array): Uint8Array {
 
   const digest = new Uint8Array(20);
   const out = new DataView(digest.buffer);
-  [h0, h1, h2, h3, h4].forEach((h, i) => out.setUint32(i * 4, h));
+  for (const [i, h] of [h0, h1, h2, h3, h4].entries()) out.setUint32(i * 4, h);
   return digest;
 }

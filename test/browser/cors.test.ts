@@ -60,7 +60,7 @@ beforeAll(async () => {
   });
   page = await browser.newPage();
   page.on("response", (res) => {
-    if (res.url().endsWith("/audio-128k.mp3")) mediaRequests.push({ range: res.request().headers()["range"] ?? null, status: res.status() });
+    if (res.url().endsWith("/audio-128k.mp3")) mediaRequests.push({ range: res.request().headers().range ?? null, status: res.status() });
   });
   await page.goto(player.url("/player.html"));
 }, 120_000);

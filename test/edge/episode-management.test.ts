@@ -367,8 +367,8 @@ describe("transcripts and chapters", () => {
 
   it("refuses a transcript over 5 MiB, even without a Content-Length", async () => {
     const e = await standIn({ writeFeed: false });
-    const cue = "00:00.000 --> 00:01.000\n" + "x".repeat(1000) + "\n\n";
-    const big = "WEBVTT\n\n" + cue.repeat(Math.ceil((5 * 1024 * 1024) / cue.length) + 1);
+    const cue = `00:00.000 --> 00:01.000\n${"x".repeat(1000)}\n\n`;
+    const big = `WEBVTT\n\n${cue.repeat(Math.ceil((5 * 1024 * 1024) / cue.length) + 1)}`;
     const stream = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(big)); c.close(); } });
     const res = await fetch(`${stack.edgeUrl}/episodes/${e.episodeId}/transcript`, {
       method: "PUT", headers: { Authorization: `Bearer ${show.uploadToken}`, "Content-Type": "text/vtt" }, body: stream, duplex: "half",
@@ -457,9 +457,9 @@ describe("chapters written into the renditions after publication", () => {
       [...after].map(async ([id, file]) => {
         const [probed, read, md5] = await Promise.all([ffprobeChapters(file), musicMetadataChapters(file), audioPacketsMd5(file)]);
         expect(probed.map((c) => c.title), `${id} (ffprobe)`).toEqual(chapters.map((c) => c.title));
-        probed.forEach((c, i) => expect(c.start, `${id} chapter ${i} start (ffprobe)`).toBeCloseTo(chapters[i]!.startTime, 3));
+        for (const [i, c] of probed.entries()) expect(c.start, `${id} chapter ${i} start (ffprobe)`).toBeCloseTo(chapters[i]!.startTime, 3);
         expect(read.map((c) => c.title), `${id} (music-metadata)`).toEqual(chapters.map((c) => c.title));
-        read.forEach((c, i) => expect(c.start, `${id} chapter ${i} start (music-metadata)`).toBeCloseTo(chapters[i]!.startTime, 3));
+        for (const [i, c] of read.entries()) expect(c.start, `${id} chapter ${i} start (music-metadata)`).toBeCloseTo(chapters[i]!.startTime, 3);
         // Not re-encoded, not re-normalised: the same audio packets, byte for byte.
         expect(md5, `${id} audio`).toBe(packetsMd5.get(id));
       }),

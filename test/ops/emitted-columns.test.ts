@@ -111,7 +111,7 @@ function emitted(): Map<Dataset, { columns: Set<string>; spanNames: Set<string>;
     const spans = receiver.spans().filter((s) => s.serviceName === service);
     const columns = new Set<string>([...spans.flatMap((s) => Object.keys(s.attributes)), ...spans.flatMap((s) => Object.keys(s.resource))]);
     // Honeycomb's own span columns: every span has a name, a duration and a trace id; `error` exists once a span ended in error.
-    if (spans.length > 0) [SPAN_FIELDS.name, SPAN_FIELDS.durationMs, SPAN_FIELDS.traceId].forEach((c) => columns.add(c));
+    if (spans.length > 0) for (const c of [SPAN_FIELDS.name, SPAN_FIELDS.durationMs, SPAN_FIELDS.traceId]) columns.add(c);
     if (spans.some((s) => s.status.code === 2)) columns.add(SPAN_FIELDS.error);
     out.set(dataset, { columns, spanNames: new Set(spans.map((s) => s.name)), values: valuesOf(spans.map((s) => s.attributes)) });
   }
