@@ -5,11 +5,17 @@
  */
 export class RecordGone extends Error {}
 
+export interface UpdateOptions<T> {
+  attempts?: number;
+  /** Custom metadata written with the record (e.g. the episode index's state), from the new record. */
+  customMetadata?: (next: T) => Record<string, string>;
+}
+
 export async function updateRecord<T>(
   bucket: R2Bucket,
   key: string,
   change: (current: T) => T | Promise<T>,
-  attempts = 8,
+  { attempts = 8, customMetadata }: UpdateOptions<T> = {},
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const obj = await bucket.get(key);
@@ -17,6 +23,7 @@ export async function updateRecord<T>(
     const next = await change((await obj.json()) as T);
     const written = await bucket.put(key, JSON.stringify(next), {
       httpMetadata: { contentType: "application/json" },
+      ...(customMetadata ? { customMetadata: customMetadata(next) } : {}),
       onlyIf: { etagMatches: obj.etag },
     });
     if (written) return next;

@@ -17,7 +17,8 @@ import { retryBaseSeconds, retryDelaySeconds } from "../queue/backoff.ts";
 import { withConsumerSpan } from "../queue/consumer-span.ts";
 import type { EdgeTelemetry } from "../telemetry/config.ts";
 import { randomSpanId } from "../telemetry/fixed-span.ts";
-import { RecordGone, updateRecord } from "../update-record.ts";
+import { RecordGone } from "../update-record.ts";
+import { updateEpisode } from "./store.ts";
 
 /** The context of the request being handled (otel-cf-workers' span), or a new trace when there is none. */
 export function requestTrace(): TraceCarrier {
@@ -39,7 +40,7 @@ export { isRetagChaptersJob };
 /** The record's re-tag state, when it still concerns `revision` (a newer request owns it otherwise). */
 async function noteRetag(env: Env, episodeId: string, revision: string, change: Partial<NonNullable<Episode["chaptersRetag"]>>, warning?: string): Promise<void> {
   try {
-    await updateRecord<Episode>(env.MEDIA, keys.episode(episodeId), (current) => {
+    await updateEpisode(env.MEDIA, episodeId, (current) => {
       if (current.chaptersRetag?.revision !== revision || current.chaptersRetag.state !== "pending") return current;
       const rest = (current.warnings ?? []).filter((w) => w.kind !== "chapters");
       return {

@@ -17,8 +17,8 @@ import { touch } from "../../shared/episode.ts";
 import { API_CORS, cors } from "../delivery/cors.ts";
 import { identifyCaller, mayManage, type ShowAccess } from "../podcasts/access.ts";
 import { readPodcast } from "../podcasts/store.ts";
-import { RecordGone, updateRecord } from "../update-record.ts";
-import { readEpisode } from "./store.ts";
+import { RecordGone } from "../update-record.ts";
+import { readEpisode, updateEpisode } from "./store.ts";
 import { honeycombLinks } from "./honeycomb-links.ts";
 import { episodeView } from "./episode-view.ts";
 import { syncFeedEntry } from "./feed-entry.ts";
@@ -60,7 +60,7 @@ async function change(c: Context<ShowAccess>, e: Episode, fn: (current: Episode)
 async function changeRecord(c: Context<ShowAccess>, e: Episode, fn: (current: Episode) => Episode): Promise<Episode | Response> {
   let updated: Episode;
   try {
-    updated = await updateRecord<Episode>(c.env.MEDIA, keys.episode(e.episodeId), (current) => {
+    updated = await updateEpisode(c.env.MEDIA, e.episodeId, (current) => {
       if (inPipeline(current)) throw new Busy(current);
       return touch(fn(current), {});
     });

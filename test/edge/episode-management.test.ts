@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as tus from "tus-js-client";
 import { keys } from "../../shared/storage-keys.ts";
 import { scheduleKeys } from "../../shared/feed/write-feed.ts";
-import { getObject, listKeys, localS3, objectExists } from "../support/s3.ts";
+import { getObject, listKeys, localS3, objectExists, objectMetadata } from "../support/s3.ts";
 import { createPodcast, startTestStack, type CreatedPodcast } from "../support/stack.ts";
 import { makeImage, serveFiles, type FileServer } from "../support/images.ts";
 import { publishStandIn } from "../support/stand-in.ts";
@@ -211,6 +211,8 @@ describe("PATCH /episodes/:id", () => {
     const item = (await feed()).items.find((i) => i.guid === e.episodeId)!;
     expect(item).toMatchObject({ title: "Renamed", itunesSeason: 3, itunesEpisode: 12, itunesEpisodeType: "trailer", explicit: true, link: "https://show.example/12", itunesImage: "https://show.example/12.jpg" });
     expect(item.pubDate?.toISOString()).toBe("2025-06-01T10:00:00.000Z");
+    // The record keeps the state the sweep and the operators' listing read without opening it.
+    expect(await objectMetadata(localS3(stack), keys.episode(e.episodeId))).toMatchObject({ state: "published", podcastid: show.podcastId });
 
     // null clears; the admin may too.
     expect((await call("PATCH", `/episodes/${e.episodeId}`, stack.adminToken, { season: null, link: null, episodeType: null })).status).toBe(200);

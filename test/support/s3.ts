@@ -32,6 +32,12 @@ export async function objectExists(s3: S3Client, key: string): Promise<boolean> 
   }
 }
 
+/** The object's custom metadata (R2's customMetadata, S3's x-amz-meta-*). */
+export async function objectMetadata(s3: S3Client, key: string): Promise<Record<string, string>> {
+  const res = await s3.send(new HeadObjectCommand({ Bucket: LOCAL_S3.bucket, Key: key }));
+  return res.Metadata ?? {};
+}
+
 export async function listKeys(s3: S3Client, prefix: string): Promise<string[]> {
   const res = await s3.send(new ListObjectsV2Command({ Bucket: LOCAL_S3.bucket, Prefix: prefix }));
   return (res.Contents ?? []).map((o) => o.Key!).sort();
