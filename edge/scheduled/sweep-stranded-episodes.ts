@@ -12,7 +12,7 @@ import type { Episode } from "../../shared/episode.ts";
 import { DEFAULT_DEADLINES, leaseKey, resent, strandedBecause, type Lease, type SweepDeadlines } from "../../shared/episode-lifecycle.ts";
 import { readRecord } from "../records.ts";
 import { listEpisodeIndex } from "../episodes/index-listing.ts";
-import { readEpisode, writeEpisode } from "../episodes/store.ts";
+import { readEpisodeVersion, writeEpisodeIfUnchanged } from "../episodes/store.ts";
 import { resendJob } from "../queue/send-job.ts";
 
 function seconds(raw: string | undefined, fallback: number): number {
@@ -43,16 +43,19 @@ export async function sweepStrandedEpisodes(env: Env, _now: Date): Promise<void>
 }
 
 async function sweepOne(env: Env, episodeId: string, deadlines: SweepDeadlines): Promise<void> {
-  const episode = await readEpisode(env.MEDIA, episodeId);
-  if (!episode || (episode.state !== "queued" && episode.state !== "processing")) return;
+  const read = await readEpisodeVersion(env.MEDIA, episodeId);
+  if (!read) return;
+  const { episode, etag } = read;
+  if (episode.state !== "queued" && episode.state !== "processing") return;
   const lease = (await readRecord<Lease>(env.MEDIA, leaseKey(episodeId))) ?? undefined;
   // Read after the records: a sweep of many episodes takes a while, and a lease is judged against now.
   const now = new Date();
   const why = strandedBecause(episode, lease, now, deadlines);
   if (!why) return;
-  // Recorded first: the next sweep waits a whole queued deadline before sending again.
+  // Recorded first: the next sweep waits a whole queued deadline before sending again. Only over
+  // the version judged: a run that wrote "processing" or "published" meanwhile is not sent back to queued.
   const next: Episode = resent(episode, now);
-  await writeEpisode(env.MEDIA, next);
+  if (!(await writeEpisodeIfUnchanged(env.MEDIA, next, etag))) return;
   await resendJob(env, next, why);
   console.info(`sweep: re-sent episode ${episodeId} (${why}${lease ? `; lease expired ${lease.expiresAt}` : ""})`);
 }
