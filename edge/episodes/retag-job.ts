@@ -13,7 +13,7 @@ import { parseProcessorJob, isRetagChaptersJob, type RetagChaptersJob, type Trac
 import { keys } from "../../shared/storage-keys.ts";
 import { ATTR } from "../../shared/telemetry.ts";
 import { dispatchJob, type Handoff } from "../dispatch/processor.ts";
-import { retryBaseSeconds, retryDelaySeconds } from "../queue/backoff.ts";
+import { settleHandoff } from "../queue/settle-handoff.ts";
 import { withConsumerSpan } from "../queue/consumer-span.ts";
 import type { EdgeTelemetry } from "../telemetry/config.ts";
 import { randomSpanId } from "../telemetry/fixed-span.ts";
@@ -84,26 +84,11 @@ export async function handleRetagJob(env: Env, ctx: ExecutionContext, t: EdgeTel
     } catch (err) {
       handoff = { outcome: "retry", reason: err instanceof Error ? err.message : String(err) };
     }
-    span.setAttribute(ATTR.outcome, handoff.outcome);
-    switch (handoff.outcome) {
-      case "accepted":
-      case "running":
-      case "published":
-        msg.ack();
-        return;
-      case "rejected":
-        span.setAttribute(ATTR.failureReason, handoff.reason);
-        await noteRetag(env, job.episodeId, revision, { state: "failed", reason: handoff.reason, finishedAt: new Date().toISOString() },
-          `the new chapters could not be written into the audio files (${handoff.reason}); they keep their previous chapters`);
-        msg.ack();
-        return;
-      case "retry": {
-        const delaySeconds = retryDelaySeconds(msg.attempts, retryBaseSeconds(env.DISPATCH_RETRY_BASE_SECONDS));
-        span.fail(handoff.reason);
-        await noteRetag(env, job.episodeId, revision, { reason: `waiting for the processor: ${handoff.reason}` }).catch(() => undefined);
-        msg.retry({ delaySeconds });
-        return;
-      }
-    }
+    await settleHandoff(env, msg, handoff, span, {
+      rejected: (reason) =>
+        noteRetag(env, job.episodeId, revision, { state: "failed", reason, finishedAt: new Date().toISOString() },
+          `the new chapters could not be written into the audio files (${reason}); they keep their previous chapters`),
+      retrying: (_delivery, reason) => noteRetag(env, job.episodeId, revision, { reason: `waiting for the processor: ${reason}` }),
+    }, `re-tag of episode ${job.episodeId}`);
   });
 }

@@ -14,9 +14,8 @@ import { ATTR } from "../../shared/telemetry.ts";
 import { dispatchJob, type Handoff } from "../dispatch/processor.ts";
 import { readEpisode, writeEpisode } from "../episodes/store.ts";
 import type { EdgeTelemetry } from "../telemetry/config.ts";
-import type { ManualSpan } from "../telemetry/fixed-span.ts";
 import { dispatchOutcomeMetric, queueWaitMetric } from "../telemetry/metrics.ts";
-import { retryBaseSeconds, retryDelaySeconds } from "./backoff.ts";
+import { settleHandoff, type HandoffRecord } from "./settle-handoff.ts";
 import { withConsumerSpan } from "./consumer-span.ts";
 
 async function recordRetry(env: Env, job: EpisodeJob, delivery: number, reason: string): Promise<void> {
@@ -30,32 +29,11 @@ async function recordRejection(env: Env, job: EpisodeJob, reason: string): Promi
   if (episode && !isSettled(episode)) await writeEpisode(env.MEDIA, rejected(episode, reason, undefined));
 }
 
-async function settle(env: Env, msg: Message<unknown>, job: EpisodeJob, handoff: Handoff, span: ManualSpan): Promise<void> {
-  span.setAttribute(ATTR.outcome, handoff.outcome);
-  switch (handoff.outcome) {
-    case "accepted":
-    case "running":
-    case "published":
-      msg.ack();
-      return;
-    case "rejected":
-      span.setAttribute(ATTR.failureReason, handoff.reason);
-      await recordRejection(env, job, handoff.reason);
-      msg.ack();
-      return;
-    case "retry": {
-      const delaySeconds = retryDelaySeconds(msg.attempts, retryBaseSeconds(env.DISPATCH_RETRY_BASE_SECONDS));
-      span.setAttribute(ATTR.failureReason, handoff.reason);
-      span.setAttribute("audio.dispatch.retry_delay_seconds", delaySeconds);
-      span.fail(handoff.reason);
-      await recordRetry(env, job, msg.attempts, handoff.reason).catch((err) =>
-        console.error(`episode ${job.episodeId}: could not record the retry reason: ${err instanceof Error ? err.message : err}`),
-      );
-      msg.retry({ delaySeconds });
-      return;
-    }
-  }
-}
+/** The episode record's side of the hand-off: a refusal fails it (unless it already ended); a retry keeps the reason. */
+const episodeRecord = (env: Env, job: EpisodeJob): HandoffRecord => ({
+  rejected: (reason) => recordRejection(env, job, reason),
+  retrying: (delivery, reason) => recordRetry(env, job, delivery, reason),
+});
 
 export async function handleEpisodeJob(
   env: Env,
@@ -97,7 +75,7 @@ export async function handleEpisodeJob(
     } catch (err) {
       handoff = { outcome: "retry", reason: err instanceof Error ? err.message : String(err) };
     }
-    await settle(env, msg, job, handoff, span);
+    await settleHandoff(env, msg, handoff, span, episodeRecord(env, job), `episode ${job.episodeId}`);
     ctx.waitUntil(dispatchOutcomeMetric(t, { "audio.dispatch.outcome": handoff.outcome }));
   });
 }
