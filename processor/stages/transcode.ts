@@ -21,6 +21,7 @@ import { SpanStatusCode } from "@opentelemetry/api";
 import type { Chapter } from "../../shared/episode.ts";
 import { renditionSpec, type RenditionId, type RenditionSpec } from "../../shared/renditions.ts";
 import { ATTR, SPANS } from "../../shared/telemetry.ts";
+import { vorbisChapterComments } from "../media/chapter-tags.ts";
 import { chooseCoverArt, type CoverArt } from "../media/cover-art.ts";
 import { codecArgs } from "../media/encoders.ts";
 import { ffmetadataChapters } from "../media/ffmetadata.ts";
@@ -262,9 +263,12 @@ export function encodeArgs(
   ];
   for (const s of specs) {
     // Tags come only from us (never the creator's file); with chapters, metadata must map from the
-    // chapters input, because "-map_metadata -1" would also drop the chapter titles.
-    args.push("-map", `[out_${s.id}]`, "-map_metadata", chaptersFile ? "1" : "-1", "-map_chapters", chaptersFile ? "1" : "-1");
+    // chapters input, because "-map_metadata -1" would also drop the chapter titles. Ogg takes its
+    // chapters as comments written here: ffmpeg 5.1's own CHAPTERxxx rounds the seconds (7.5 s -> 8.5 s).
+    const muxChapters = chaptersFile !== undefined && s.codec !== "opus";
+    args.push("-map", `[out_${s.id}]`, "-map_metadata", muxChapters ? "1" : "-1", "-map_chapters", muxChapters ? "1" : "-1");
     for (const [k, v] of meta) args.push("-metadata", `${k}=${v}`);
+    if (s.codec === "opus") for (const [k, v] of vorbisChapterComments(input.chapters)) args.push("-metadata", `${k}=${v}`);
     if (coverMap && s.codec !== "opus") {
       // ID3 APIC (type from the stream's comment: front cover) / MP4 covr. ffmpeg 5.1's Ogg muxer cannot embed pictures.
       args.push("-map", coverMap, "-c:v", "copy", "-disposition:v:0", "attached_pic", "-metadata:s:v:0", "comment=Cover (front)", "-metadata:s:v:0", "title=Cover");

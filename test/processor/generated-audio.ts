@@ -54,7 +54,7 @@ export function toneWav(dir: string, seconds = 10): string {
 export function mp3WithChapters(dir: string, source: string): { path: string; chapters: { start: number; title: string }[] } {
   const chapters = [
     { start: 0, title: "Intro" },
-    { start: 4, title: "The guest" },
+    { start: 4.5, title: "The guest" },
     { start: 8, title: "Codecs; opinions = many" },
   ];
   const meta = path.join(dir, "chapters.ffmeta");

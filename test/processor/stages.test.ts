@@ -21,6 +21,7 @@ import { transcode, type TranscodeOutput } from "../../processor/stages/transcod
 import { validate, type SourceAudio } from "../../processor/stages/validate.ts";
 import { SAMPLES_PER_PIXEL, waveform } from "../../processor/stages/waveform.ts";
 import { startArtworkServer, type ArtworkServer } from "./artwork-server.ts";
+import { ffprobeChapters } from "../support/rendition-chapters.ts";
 import { ffmpeg, measure, mp3WithChapters, clickySpeechWav, probeStream, speechWav, toneWav } from "./generated-audio.ts";
 
 let dir: string;
@@ -311,11 +312,18 @@ describe("metadata + waveform", () => {
     expect(aac.common.comment?.[0]?.text).toBe(tags.comment);
     expect(samePicture(aac.common.picture, coverJpeg), "m4a cover is the podcast's artwork").toBe(true);
     for (const r of m.renditions) expect(r.hasCover, r.spec.id).toBe(r.spec.codec !== "opus");
+    // Every container carries the chapters at their times, to the millisecond (Ogg's too: ffmpeg 5.1's own
+    // CHAPTERxxx writer would put 4.5 s at 5.5 s).
+    for (const r of m.renditions) {
+      const read = await ffprobeChapters(r.path);
+      expect(read.map((c) => c.title), r.spec.id).toEqual(["Intro", "The guest", "Codecs; opinions = many"]);
+      for (const [i, c] of read.entries()) expect(c.start, `${r.spec.id} chapter ${i}`).toBeCloseTo([0, 4.5, 8][i]!, 3);
+    }
     const json = JSON.parse(readFileSync(m.chaptersJson!.path, "utf8"));
     expect(json.version).toBe("1.2.0");
     expect(json.chapters.map((c: { startTime: number; title: string }) => [c.startTime, c.title])).toEqual([
       [0, "Intro"],
-      [4, "The guest"],
+      [4.5, "The guest"],
       [8, "Codecs; opinions = many"],
     ]);
   });
