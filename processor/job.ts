@@ -8,7 +8,7 @@
  */
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
-import { SpanKind, SpanStatusCode, context, trace, type Context } from "@opentelemetry/api";
+import { SpanKind, type Attributes, type Context, type Span } from "@opentelemetry/api";
 import type { Episode } from "../shared/episode.ts";
 import { MAX_RUNS, failed, rejected, runFailed, runStarted, runsInBudget, stageStarted, uploadIsComplete } from "../shared/episode-lifecycle.ts";
 import type { EpisodeJob, JobOutcome } from "../shared/job.ts";
@@ -18,9 +18,10 @@ import { ATTR, SPANS, type StageName } from "../shared/telemetry.ts";
 import { InputRejected, describeError, transientClass } from "./errors.ts";
 import { Slots } from "./media/slots.ts";
 import type { MediaTools } from "./media/tools.ts";
-import { StageFailed, TRACER_NAME, runPipeline, type PipelineMetrics } from "./pipeline.ts";
+import { StageFailed, runPipeline, type PipelineMetrics } from "./pipeline.ts";
 import { acquireLease, type HeldLease } from "./storage/lease.ts";
 import type { ObjectStore } from "./storage/object-store.ts";
+import { tracedStep } from "./traced-step.ts";
 
 export interface JobDeps {
   bucket: ObjectStore;
@@ -109,9 +110,16 @@ export async function startJob(job: EpisodeJob, deps: JobDeps, parent: Context):
   }
 }
 
-/** The run: audio.pipeline.process and its stages, the job folder, the record's end state, the lease released. */
+/** How a run ended, as the episode record and the job's span and metrics report it. */
+interface RunEnd {
+  outcome: "published" | "rejected" | "retry";
+  reason?: string;
+  stage?: StageName;
+  failureClass?: string;
+}
+
+/** The run: audio.pipeline.process (through tracedStep) and its stages, the job folder, the record's end state, the lease released. */
 async function runJob(job: EpisodeJob, started: Episode, podcast: Podcast, held: HeldLease, deps: JobDeps, parent: Context): Promise<void> {
-  const tracer = trace.getTracer(TRACER_NAME);
   const attributes = {
     [ATTR.episodeId]: started.episodeId,
     [ATTR.podcastId]: started.podcastId,
@@ -119,37 +127,65 @@ async function runJob(job: EpisodeJob, started: Episode, podcast: Podcast, held:
     [ATTR.fileSize]: started.size ?? job.size,
   };
   const byPodcast = deps.metricsByPodcast ? { [ATTR.podcastId]: started.podcastId } : {};
-  const span = tracer.startSpan(SPANS.pipeline, { kind: SpanKind.CONSUMER, attributes: { ...attributes, [ATTR.attempt]: started.attempts } }, parent);
-  const ctx = trace.setSpan(parent, span);
-  const startedAt = performance.now();
+  const end = await tracedStep<RunEnd>(
+    SPANS.pipeline,
+    {
+      kind: SpanKind.CONSUMER,
+      parent,
+      attributes: { ...attributes, [ATTR.attempt]: started.attempts },
+      okOutcome: "published",
+      durationAttribute: ATTR.totalDurationSeconds,
+      failureOf: (e) => (e.outcome === "published" ? undefined : { outcome: e.outcome, reason: e.reason! }),
+      onEnd: (seconds, stepOutcome) => {
+        const outcome = stepOutcome === "ok" ? "published" : stepOutcome;
+        deps.metrics.jobsCompleted.add(1, { ...byPodcast, [ATTR.outcome]: outcome });
+        deps.metrics.totalDuration.record(seconds, { ...byPodcast, [ATTR.outcome]: outcome });
+      },
+    },
+    (span) => runInSpan(span, started, podcast, held, deps, attributes, byPodcast),
+  );
+  console.log(`job ${started.episodeId} run ${started.attempts}: ${end.outcome}${end.reason ? `: ${end.reason}` : ""}`);
+  if (deps.afterJob) {
+    // Bounded: an unreachable collector must not hold the next job.
+    await Promise.race([deps.afterJob(), new Promise((r) => setTimeout(r, 5000).unref())]);
+  }
+}
+
+/** Inside the job's span: the pipeline, then the record's end state and the clean-up; never throws. */
+async function runInSpan(
+  span: Span,
+  started: Episode,
+  podcast: Podcast,
+  held: HeldLease,
+  deps: JobDeps,
+  attributes: Attributes,
+  byPodcast: Attributes,
+): Promise<RunEnd> {
   deps.metrics.jobsInProgress.add(1);
   const episodeKey = keys.episode(started.episodeId);
   let episode = started;
-  let end: { outcome: "published" | "rejected" | "retry"; reason?: string; stage?: StageName; failureClass?: string };
+  let end: RunEnd;
   const signal = AbortSignal.any([deps.signal, held.lost, held.overdue]);
   let jobDir: string | undefined;
   try {
     await mkdir(deps.workDir, { recursive: true });
     jobDir = await mkdtemp(path.join(deps.workDir, `${started.episodeId}-`));
-    const dir = jobDir;
-    const result = await context.with(ctx, () =>
-      runPipeline(
-        { episode, podcast, sourceKey: started.sourceKey, bucket: deps.bucket, publicBaseUrl: deps.publicBaseUrl, maxDurationSeconds: deps.maxDurationSeconds },
-        {
-          tools: deps.tools,
-          slots: new Slots(deps.ffmpegProcesses),
-          jobDir: dir,
-          signal,
-          metrics: deps.metrics,
-          metricAttributes: byPodcast,
-          attributes,
-          onStageStart: async (stage) => {
-            if (held.lost.aborted) throw held.lost.reason;
-            episode = stageStarted(episode, stage);
-            await deps.bucket.putJson(episodeKey, episode);
-          },
+    const result = await runPipeline(
+      { episode, podcast, sourceKey: started.sourceKey, bucket: deps.bucket, publicBaseUrl: deps.publicBaseUrl, maxDurationSeconds: deps.maxDurationSeconds },
+      {
+        tools: deps.tools,
+        slots: new Slots(deps.ffmpegProcesses),
+        jobDir,
+        signal,
+        metrics: deps.metrics,
+        metricAttributes: byPodcast,
+        attributes,
+        onStageStart: async (stage) => {
+          if (held.lost.aborted) throw held.lost.reason;
+          episode = stageStarted(episode, stage);
+          await deps.bucket.putJson(episodeKey, episode);
         },
-      ),
+      },
     );
     span.setAttribute(ATTR.durationSeconds, result.episode.durationSeconds ?? 0);
     end = { outcome: "published" };
@@ -177,11 +213,7 @@ async function runJob(job: EpisodeJob, started: Episode, podcast: Podcast, held:
     if (jobDir) await rm(jobDir, { recursive: true, force: true }).catch(() => undefined);
     await held.release().catch(() => undefined);
   }
-
-  const seconds = (performance.now() - startedAt) / 1000;
   if (end.outcome !== "published") {
-    span.setStatus({ code: SpanStatusCode.ERROR, message: end.reason });
-    span.setAttribute(ATTR.failureReason, end.reason!);
     deps.metrics.jobsFailed.add(1, {
       ...byPodcast,
       [ATTR.outcome]: end.outcome,
@@ -189,16 +221,7 @@ async function runJob(job: EpisodeJob, started: Episode, podcast: Podcast, held:
       ...(end.stage ? { [ATTR.stage]: end.stage } : {}),
     });
   }
-  span.setAttribute(ATTR.outcome, end.outcome);
-  span.setAttribute(ATTR.totalDurationSeconds, seconds);
-  deps.metrics.jobsCompleted.add(1, { ...byPodcast, [ATTR.outcome]: end.outcome });
-  deps.metrics.totalDuration.record(seconds, { ...byPodcast, [ATTR.outcome]: end.outcome });
-  span.end();
-  console.log(`job ${started.episodeId} run ${started.attempts}: ${end.outcome}${end.reason ? `: ${end.reason}` : ""}`);
-  if (deps.afterJob) {
-    // Bounded: an unreachable collector must not hold the next job.
-    await Promise.race([deps.afterJob(), new Promise((r) => setTimeout(r, 5000).unref())]);
-  }
+  return end;
 }
 
 /** For callers that want the run's end in-process (the bench): start, run, and read the record. */

@@ -98,9 +98,10 @@ if (values.corpus) {
     console.log("| --- | ---: | ---: | ---: | --- |");
     for (const input of corpus) {
       const u = await measureTree(NODE, [path.join(ROOT, "bench/processor/processor-job.ts"), input.file, path.join(dir, `job-${input.name}`)]);
-      const line = JSON.parse(u.stdout.trim().split("\n").pop() ?? "{}") as { outcome?: { outcome: string }; corrected?: string[]; renditions?: { id: string; integratedLufs: number; truePeakDbtp: number }[] };
+      // processor-job.ts prints processJob's answer: the episode's end state ("published"), not an object.
+      const line = JSON.parse(u.stdout.trim().split("\n").pop() ?? "{}") as { outcome?: string; corrected?: string[]; renditions?: { id: string; integratedLufs: number; truePeakDbtp: number }[] };
       const figures = (line.renditions ?? []).map((r) => `${r.id} ${r.integratedLufs}/${r.truePeakDbtp}`).join(", ");
-      console.log(`| ${input.name} (${line.outcome?.outcome ?? "failed"}) | ${s1(u.wallSeconds)} | ${s1(u.cpuSeconds)} | ${line.corrected?.length ?? "?"} | ${figures} |`);
+      console.log(`| ${input.name} (${line.outcome ?? "no answer"}) | ${s1(u.wallSeconds)} | ${s1(u.cpuSeconds)} | ${line.corrected?.length ?? "?"} | ${figures} |`);
     }
   } finally {
     if (!values.keep) await rm(dir, { recursive: true, force: true });

@@ -7,7 +7,7 @@
  * (rumble and mains hum persist through a speaker's pauses; speech does not).
  * The mastering plan (processor/stages/normalize.ts) decides from these.
  */
-import { BlockHistogram, Ebur128Log, LoudnessHistogram } from "./loudness.ts";
+import { inParts, type SourceLoudness } from "./loudness.ts";
 import type { Slots } from "./slots.ts";
 import { runTool, type MediaTools } from "./tools.ts";
 
@@ -19,14 +19,8 @@ export interface ChannelStats {
   flatFactor: number;
 }
 
-export interface SourceAnalysis {
-  integratedLufs: number;
-  truePeakDbtp: number;
-  loudnessRangeLu: number;
-  /** ffmpeg processes the measurement was split over. */
-  parts: number;
-  /** 400 ms blocks by loudness and true peak (processor/media/loudness.ts). */
-  blocks: BlockHistogram;
+/** The source's loudness (integrated, true peak, LRA, its blocks; see loudness.ts' inParts) and what astats found. */
+export interface SourceAnalysis extends SourceLoudness {
   channels: ChannelStats[];
   /** Full band after DC removal: mean level and the quietest 400 ms window, dBFS. */
   fullRmsDb: number;
@@ -35,9 +29,6 @@ export interface SourceAnalysis {
   lowRmsDb: number;
   lowTroughDb: number;
 }
-
-/** Parts shorter than this are not worth a process of their own. */
-const MIN_PART_SECONDS = 120;
 
 const GRAPH =
   "[0:a:0]astats@raw=length=0.4:measure_perchannel=DC_offset+RMS_level+Peak_level+Flat_factor:measure_overall=none," +
@@ -107,32 +98,16 @@ export async function analyseSource(
   slots: Slots,
   signal?: AbortSignal,
 ): Promise<SourceAnalysis> {
-  const parts = Math.max(1, Math.min(slots.size, Math.floor(durationSeconds / MIN_PART_SECONDS)));
-  const blocks = new BlockHistogram();
-  const shortTerm = new LoudnessHistogram();
-  const length = durationSeconds / parts;
-  const results = await Promise.all(
-    Array.from({ length: parts }, (_, i) => {
-      const window: string[] = [];
-      if (i > 0) window.push("-ss", (i * length).toFixed(3));
-      if (i < parts - 1) window.push("-t", length.toFixed(3));
-      const log = new Ebur128Log((f) => {
-        blocks.add(f.m, f.blockPeak);
-        shortTerm.add(f.s);
-      });
-      const astats = astatsCollector();
-      astats.stats.seconds = i < parts - 1 ? length : durationSeconds - i * length;
-      return slots.run(async () => {
-        await runTool(
-          tools.ffmpeg,
-          ["-nostdin", "-hide_banner", "-nostats", ...window, "-i", file, "-filter_complex", GRAPH, "-map", "[f]", "-f", "null", "-", "-map", "[l]", "-f", "null", "-"],
-          { signal, onStderrLine: (l) => astats.onLine(l) || log.onLine(l) },
-        );
-        return { summary: log.summary(), stats: astats.stats };
-      });
-    }),
-  );
-  const stats = results.map((r) => r.stats);
+  const { loudness, results: stats } = await inParts(durationSeconds, slots, async (window, seconds, log) => {
+    const astats = astatsCollector();
+    astats.stats.seconds = seconds;
+    await runTool(
+      tools.ffmpeg,
+      ["-nostdin", "-hide_banner", "-nostats", ...window, "-i", file, "-filter_complex", GRAPH, "-map", "[f]", "-f", "null", "-", "-map", "[l]", "-f", "null", "-"],
+      { signal, onStderrLine: (l) => astats.onLine(l) || log.onLine(l) },
+    );
+    return astats.stats;
+  });
   const w = (s: PartStats) => Math.max(s.seconds, 1e-3);
   const channelCount = Math.max(...stats.map((s) => s.channels.length));
   const channels: ChannelStats[] = Array.from({ length: channelCount }, (_, c) => ({
@@ -142,11 +117,7 @@ export async function analyseSource(
     flatFactor: Math.max(...stats.map((s) => s.channels[c]?.flatFactor ?? 0)),
   }));
   return {
-    integratedLufs: parts === 1 ? results[0]!.summary.integratedLufs : Math.round(blocks.integrated() * 10) / 10,
-    truePeakDbtp: Math.max(...results.map((r) => r.summary.truePeakDbtp)),
-    loudnessRangeLu: parts === 1 ? results[0]!.summary.loudnessRangeLu : shortTerm.range(),
-    parts,
-    blocks,
+    ...loudness,
     channels,
     fullRmsDb: meanDb(stats.map((s) => ({ db: s.fullRmsDb, w: w(s) }))),
     fullTroughDb: Math.min(...stats.map((s) => s.fullTroughDb)),

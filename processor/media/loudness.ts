@@ -69,6 +69,11 @@ export class Ebur128Log {
     this.onFrame = onFrame;
   }
 
+  /** Whether the frame log is wanted (ebur128's framelog=info), not only the summary. */
+  get readsFrames(): boolean {
+    return this.onFrame !== undefined;
+  }
+
   onLine(line: string): boolean {
     if (/\bSummary:/.test(line)) {
       this.inSummary = true;
@@ -94,20 +99,14 @@ export class Ebur128Log {
   }
 }
 
-/** Runs ebur128 over `inputArgs`; per-100 ms frames go to `onFrame` when given (else ffmpeg does not print them). */
-async function ebur128(
-  tools: MediaTools,
-  inputArgs: string[],
-  signal: AbortSignal | undefined,
-  onFrame?: (f: Ebur128Frame) => void,
-): Promise<LoudnessMeasurement> {
-  const log = new Ebur128Log(onFrame);
+/** Runs ebur128 over `inputArgs`, read by `log` (its frames are printed only when it has a frame reader). */
+async function ebur128(tools: MediaTools, inputArgs: string[], signal: AbortSignal | undefined, log = new Ebur128Log()): Promise<LoudnessMeasurement> {
   await runTool(
     tools.ffmpeg,
     [
       "-nostdin", "-hide_banner", "-nostats", ...inputArgs, "-map", "0:a:0",
       // framelog=verbose: ffmpeg 5.1 otherwise prints a line per 100 ms at info level (CPU spent on nothing).
-      "-af", `ebur128=peak=true:framelog=${onFrame ? "info" : "verbose"}`, "-f", "null", "-",
+      "-af", `ebur128=peak=true:framelog=${log.readsFrames ? "info" : "verbose"}`, "-f", "null", "-",
     ],
     { signal, onStderrLine: (line) => void log.onLine(line) },
   );
@@ -246,10 +245,55 @@ export interface SourceLoudness extends LoudnessMeasurement {
 const MIN_PART_SECONDS = 120;
 
 /**
- * A file's loudness, measured with `ebur128=peak=true`, split in time over the
- * available cores (see the file comment). Short files are measured in one
- * piece, with ebur128's own summary.
+ * One measurement split in time over the cores (see the file comment): `run`
+ * starts one ffmpeg over its part (`window`: the -ss/-t input options), its
+ * stderr read by `log`, an ebur128 reader whose frames feed the shared block
+ * and short-term histograms. The parts' summaries are put back together here,
+ * the one place that does it: ebur128's own summary for a file measured in one
+ * piece, the parts' blocks gated together otherwise. `run`'s own results
+ * (other filters' figures) come back in part order.
  */
+export async function inParts<T = void>(
+  durationSeconds: number,
+  slots: Slots,
+  run: (window: string[], seconds: number, log: Ebur128Log) => Promise<T>,
+): Promise<{ loudness: SourceLoudness; results: T[] }> {
+  const parts = Math.max(1, Math.min(slots.size, Math.floor(durationSeconds / MIN_PART_SECONDS)));
+  const blocks = new BlockHistogram();
+  const shortTerm = new LoudnessHistogram();
+  const length = durationSeconds / parts;
+  const done = await Promise.all(
+    Array.from({ length: parts }, (_, i) => {
+      const window: string[] = [];
+      if (i > 0) window.push("-ss", (i * length).toFixed(3));
+      // The last part runs to the end of the file, whatever the declared duration said.
+      if (i < parts - 1) window.push("-t", length.toFixed(3));
+      const log = new Ebur128Log((f) => {
+        // A block's peak is the highest of its four 100 ms frames.
+        blocks.add(f.m, f.blockPeak);
+        shortTerm.add(f.s);
+      });
+      const seconds = i < parts - 1 ? length : durationSeconds - i * length;
+      return slots.run(async () => {
+        const result = await run(window, seconds, log);
+        return { result, summary: log.summary() };
+      });
+    }),
+  );
+  const summaries = done.map((d) => d.summary);
+  return {
+    loudness: {
+      integratedLufs: parts === 1 ? summaries[0]!.integratedLufs : round1(blocks.integrated()),
+      truePeakDbtp: Math.max(...summaries.map((s) => s.truePeakDbtp)),
+      loudnessRangeLu: parts === 1 ? summaries[0]!.loudnessRangeLu : shortTerm.range(),
+      parts,
+      blocks,
+    },
+    results: done.map((d) => d.result),
+  };
+}
+
+/** A file's loudness alone, measured in parts (`inParts`) with ebur128=peak=true. */
 export async function measureInParts(
   tools: MediaTools,
   file: string,
@@ -257,32 +301,6 @@ export async function measureInParts(
   slots: Slots,
   signal?: AbortSignal,
 ): Promise<SourceLoudness> {
-  const parts = Math.max(1, Math.min(slots.size, Math.floor(durationSeconds / MIN_PART_SECONDS)));
-  const blocks = new BlockHistogram();
-  const shortTerm = new LoudnessHistogram();
-  const length = durationSeconds / parts;
-  const summaries = await Promise.all(
-    Array.from({ length: parts }, (_, i) => {
-      const window: string[] = [];
-      if (i > 0) window.push("-ss", (i * length).toFixed(3));
-      // The last part runs to the end of the file, whatever the declared duration said.
-      if (i < parts - 1) window.push("-t", length.toFixed(3));
-      // A block's peak is the highest of its four 100 ms frames.
-      return slots.run(() =>
-        ebur128(tools, [...window, "-i", file], signal, (f) => {
-          blocks.add(f.m, f.blockPeak);
-          shortTerm.add(f.s);
-        }),
-      );
-    }),
-  );
-  // One piece: ebur128's own summary is the reference; in parts, the blocks gated together.
-  const integratedLufs = parts === 1 ? summaries[0]!.integratedLufs : round1(blocks.integrated());
-  return {
-    integratedLufs,
-    truePeakDbtp: Math.max(...summaries.map((s) => s.truePeakDbtp)),
-    loudnessRangeLu: parts === 1 ? summaries[0]!.loudnessRangeLu : shortTerm.range(),
-    parts,
-    blocks,
-  };
+  const { loudness } = await inParts(durationSeconds, slots, (window, _seconds, log) => ebur128(tools, [...window, "-i", file], signal, log).then(() => undefined));
+  return loudness;
 }
