@@ -5,7 +5,7 @@
  */
 import type { Chapter } from "../../shared/episode.ts";
 
-const escape = (s: string) => s.replace(/[\\=;#\n]/g, (c) => (c === "\n" ? " " : `\\${c}`));
+const escapeValue = (s: string) => s.replace(/[\\=;#\n]/g, (c) => (c === "\n" ? " " : `\\${c}`));
 
 export function ffmetadataChapters(chapters: Chapter[], durationSeconds: number): string {
   const out = [";FFMETADATA1"];
@@ -17,8 +17,8 @@ export function ffmetadataChapters(chapters: Chapter[], durationSeconds: number)
       "TIMEBASE=1/1000",
       `START=${Math.round(c.startTime * 1000)}`,
       `END=${Math.max(Math.round(end * 1000), Math.round(c.startTime * 1000) + 1)}`,
-      `title=${escape(c.title)}`,
+      `title=${escapeValue(c.title)}`,
     );
   });
-  return out.join("\n") + "\n";
+  return `${out.join("\n")}\n`;
 }

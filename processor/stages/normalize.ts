@@ -131,7 +131,8 @@ export async function normalize(input: NormalizeInput, ctx: StageContext): Promi
   const excerpt = path.join(ctx.jobDir, "excerpt.wav");
   const held = path.join(ctx.jobDir, "excerpt-check.wav");
   const whole = await cutExcerpt(ctx, masteredPath, learnStarts, source.durationSeconds, excerpt);
-  const checkExcerpt = whole || checkStarts.length === 0 ? excerpt : (await cutExcerpt(ctx, masteredPath, checkStarts, source.durationSeconds, held), held);
+  if (!whole && checkStarts.length > 0) await cutExcerpt(ctx, masteredPath, checkStarts, source.durationSeconds, held);
+  const checkExcerpt = whole || checkStarts.length === 0 ? excerpt : held;
 
   const branches = {} as Record<RenditionId, BranchPlan>;
   const calibration = {} as Record<RenditionId, Calibration>;

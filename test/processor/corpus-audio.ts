@@ -37,7 +37,7 @@ export function integratedLufs(file: string): number {
 /** Re-levels a float master to `lufs` (a plain gain) and writes it with `outArgs`. */
 function leveled(master: string, lufs: number, out: string, outArgs: string[], extraFilter = ""): string {
   const gain = lufs - integratedLufs(master);
-  ffmpeg(["-i", master, "-af", `volume=${gain.toFixed(2)}dB${extraFilter ? "," + extraFilter : ""}`, ...outArgs, out]);
+  ffmpeg(["-i", master, "-af", `volume=${gain.toFixed(2)}dB${extraFilter ? `,${extraFilter}` : ""}`, ...outArgs, out]);
   return out;
 }
 

@@ -63,7 +63,7 @@ export function mp3WithChapters(dir: string, source: string): { path: string; ch
     const end = chapters[i + 1]?.start ?? 12;
     lines.push("[CHAPTER]", "TIMEBASE=1/1000", `START=${c.start * 1000}`, `END=${end * 1000}`, `title=${c.title.replace(/[=;]/g, (m) => `\\${m}`)}`);
   });
-  writeFileSync(meta, lines.join("\n") + "\n");
+  writeFileSync(meta, `${lines.join("\n")}\n`);
   const out = path.join(dir, "with-chapters.mp3");
   ffmpeg(["-i", source, "-f", "ffmetadata", "-i", meta, "-map", "0:a", "-map_metadata", "1", "-map_chapters", "1", "-c:a", "libmp3lame", "-b:a", "192k", "-id3v2_version", "4", out]);
   return { path: out, chapters };

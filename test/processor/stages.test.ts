@@ -367,7 +367,10 @@ describe("cover art", () => {
     const exporter = new InMemorySpanExporter();
     const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
     const span = provider.getTracer("test").startSpan("audio.transcode");
-    return { ctx: { ...ctx(jobDir), span }, finished: () => (span.end(), exporter.getFinishedSpans()[0]!) };
+    return { ctx: { ...ctx(jobDir), span }, finished: () => {
+        span.end();
+        return exporter.getFinishedSpans()[0]!;
+      } };
   };
 
   it("an upload's own picture wins over the podcast's artwork; a failed artwork fetch does not fail the episode", async () => {
