@@ -69,7 +69,10 @@ export class EdgeClient {
   async whoami(): Promise<Show> {
     const res = await this.#get("/upload/whoami");
     if (res.status === 401 || res.status === 403) {
-      throw new CliError(EXIT.tokenRefused, `the upload token was not accepted by ${this.edgeUrl} (${res.status}: ${await errorText(res)})`);
+      throw new CliError(
+        EXIT.tokenRefused,
+        `the upload token was not accepted by ${this.edgeUrl} (${res.status}: ${await errorText(res)})`,
+      );
     }
     if (!res.ok) throw new CliError(EXIT.failure, `the edge at ${this.edgeUrl} answered ${res.status}: ${await errorText(res)}`);
     return (await res.json()) as Show;
@@ -78,7 +81,10 @@ export class EdgeClient {
   async episode(episodeId: string): Promise<EpisodeStatus> {
     const res = await this.#get(`/episodes/${encodeURIComponent(episodeId)}`);
     if (res.status === 401 || res.status === 403) {
-      throw new CliError(EXIT.tokenRefused, `the upload token was not accepted by ${this.edgeUrl} (${res.status}: ${await errorText(res)})`);
+      throw new CliError(
+        EXIT.tokenRefused,
+        `the upload token was not accepted by ${this.edgeUrl} (${res.status}: ${await errorText(res)})`,
+      );
     }
     if (res.status === 404) throw new CliError(EXIT.usage, `no episode ${episodeId} for this token`);
     if (!res.ok) throw new CliError(EXIT.failure, `the edge answered ${res.status} for episode ${episodeId}: ${await errorText(res)}`);

@@ -81,7 +81,8 @@ function positive(values: Values, name: string, fallback: number, max = Infinity
   const raw = values[name];
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0 || n > max) throw new CliError(EXIT.usage, `--${name} must be a number above 0${max < Infinity ? ` and at most ${max}` : ""}`);
+  if (!Number.isFinite(n) || n <= 0 || n > max)
+    throw new CliError(EXIT.usage, `--${name} must be a number above 0${max < Infinity ? ` and at most ${max}` : ""}`);
   return n;
 }
 

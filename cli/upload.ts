@@ -34,9 +34,11 @@ export interface UploadRequest {
 }
 
 export async function uploadFile(req: UploadRequest): Promise<string> {
-  const size = (await stat(req.file).catch(() => {
-    throw new CliError(EXIT.usage, `cannot read ${req.file}: no such file`);
-  })).size;
+  const size = (
+    await stat(req.file).catch(() => {
+      throw new CliError(EXIT.usage, `cannot read ${req.file}: no such file`);
+    })
+  ).size;
   if (size === 0) throw new CliError(EXIT.usage, `${req.file} is empty`);
   const filename = path.basename(req.file);
   const filetype = filetypeOf(filename);
@@ -126,9 +128,16 @@ function explain(err: Error, edgeUrl: string): CliError {
     if (status === 401 || status === 403) {
       return new CliError(EXIT.tokenRefused, `the upload token was not accepted by ${edgeUrl} (${status}: ${message || "refused"})`);
     }
-    if (status >= 400 && status < 500) return new CliError(EXIT.uploadRefused, `the edge refused the upload (${status}): ${message || "no reason given"}`);
-    return new CliError(EXIT.unreachable, `the edge kept failing (${status}: ${message || "no reason given"}); run the same command again to resume`);
+    if (status >= 400 && status < 500)
+      return new CliError(EXIT.uploadRefused, `the edge refused the upload (${status}): ${message || "no reason given"}`);
+    return new CliError(
+      EXIT.unreachable,
+      `the edge kept failing (${status}: ${message || "no reason given"}); run the same command again to resume`,
+    );
   }
   const cause = detailed.causingError ?? err;
-  return new CliError(EXIT.unreachable, `the connection to ${edgeUrl} failed (${networkReason(cause)}); run the same command again to resume`);
+  return new CliError(
+    EXIT.unreachable,
+    `the connection to ${edgeUrl} failed (${networkReason(cause)}); run the same command again to resume`,
+  );
 }

@@ -208,6 +208,8 @@ async function printTrace(receiver: OtlpReceiver, traceId: string): Promise<void
   } catch {
     // print what arrived
   }
-  console.log(`Trace ${traceId} (set OTEL_EXPORTER_OTLP_ENDPOINT to send it to Honeycomb instead):\n${renderTraceTree(receiver.spans(), traceId)}\n`);
+  console.log(
+    `Trace ${traceId} (set OTEL_EXPORTER_OTLP_ENDPOINT to send it to Honeycomb instead):\n${renderTraceTree(receiver.spans(), traceId)}\n`,
+  );
   console.log(`Any episode's trace, later: bin/trace <episodeId>\n`);
 }

@@ -289,7 +289,11 @@ export async function startOtlpReceiver(opts: { port?: number; persistDir?: stri
           cleanup();
           const names = [...new Set(spans.map((s) => s.name))].join(", ");
           const metricNames = [...new Set(metrics.map((m) => m.name))].join(", ");
-          reject(new Error(`OTLP receiver: condition not met within ${timeoutMs} ms (spans so far: ${names || "none"}; metrics: ${metricNames || "none"})`));
+          reject(
+            new Error(
+              `OTLP receiver: condition not met within ${timeoutMs} ms (spans so far: ${names || "none"}; metrics: ${metricNames || "none"})`,
+            ),
+          );
         }, timeoutMs);
         const cleanup = () => {
           clearTimeout(timer);

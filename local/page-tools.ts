@@ -30,7 +30,13 @@ export async function installPageTools(s3Endpoint: string): Promise<void> {
       const existing = await s3.send(new HeadObjectCommand({ Bucket: LOCAL_S3.bucket, Key })).catch(() => undefined);
       if (existing?.ContentLength === body.length) continue;
       await s3.send(
-        new PutObjectCommand({ Bucket: LOCAL_S3.bucket, Key, Body: body, ContentType: FFMPEG_CORE_FILES[file], CacheControl: CACHE_CONTROL }),
+        new PutObjectCommand({
+          Bucket: LOCAL_S3.bucket,
+          Key,
+          Body: body,
+          ContentType: FFMPEG_CORE_FILES[file],
+          CacheControl: CACHE_CONTROL,
+        }),
       );
     }
   } finally {
@@ -42,8 +48,17 @@ export async function installPageTools(s3Endpoint: string): Promise<void> {
 async function installRemote(bucket: string): Promise<void> {
   for (const file of FILES) {
     const args = [
-      "r2", "object", "put", `${bucket}/${ffmpegCoreKey(file)}`, "--remote",
-      "--file", path.join(CORE_DIR, file), "--content-type", FFMPEG_CORE_FILES[file], "--cache-control", CACHE_CONTROL,
+      "r2",
+      "object",
+      "put",
+      `${bucket}/${ffmpegCoreKey(file)}`,
+      "--remote",
+      "--file",
+      path.join(CORE_DIR, file),
+      "--content-type",
+      FFMPEG_CORE_FILES[file],
+      "--cache-control",
+      CACHE_CONTROL,
     ];
     console.log(`wrangler ${args.join(" ")}`);
     const code = await new Promise<number | null>((resolve) =>

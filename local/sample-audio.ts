@@ -51,10 +51,26 @@ export async function generateSpeech(out: string, opts: SpeechOptions): Promise<
       input = ["-f", "lavfi", "-i", `aevalsrc='(0.6*sin(2*PI*180*t)+0.3*sin(2*PI*720*t))*gt(sin(2*PI*4*t),0)':s=${sampleRate}`];
     }
     await run("ffmpeg", [
-      "-v", "error", "-y", ...input,
-      "-f", "lavfi", "-i", `anoisesrc=color=pink:amplitude=0.003:sample_rate=${sampleRate}`,
-      "-filter_complex", `[0:a]aresample=${sampleRate},volume=${gainDb}dB[s];[s][1:a]amix=inputs=2:duration=first:normalize=0[m]`,
-      "-map", "[m]", "-t", String(seconds), "-ac", String(channels), "-ar", String(sampleRate), ...codecArgs, out,
+      "-v",
+      "error",
+      "-y",
+      ...input,
+      "-f",
+      "lavfi",
+      "-i",
+      `anoisesrc=color=pink:amplitude=0.003:sample_rate=${sampleRate}`,
+      "-filter_complex",
+      `[0:a]aresample=${sampleRate},volume=${gainDb}dB[s];[s][1:a]amix=inputs=2:duration=first:normalize=0[m]`,
+      "-map",
+      "[m]",
+      "-t",
+      String(seconds),
+      "-ac",
+      String(channels),
+      "-ar",
+      String(sampleRate),
+      ...codecArgs,
+      out,
     ]);
   } finally {
     await rm(tmp, { recursive: true, force: true });

@@ -146,7 +146,8 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
   const processorUrl = `http://127.0.0.1:${processorPort}`;
   const s3Endpoint = `${edgeUrl}/cdn-cgi/local/r2/s3`;
   const adminToken = opts.adminToken ?? `local-admin-${randomBytes(16).toString("hex")}`;
-  const signingSecret = opts.signingSecret ?? (await folderSecret(opts.dataDir, "job-signing-secret", () => randomBytes(32).toString("hex")));
+  const signingSecret =
+    opts.signingSecret ?? (await folderSecret(opts.dataDir, "job-signing-secret", () => randomBytes(32).toString("hex")));
 
   const recent: string[] = [];
   const log = (service: "edge" | "processor", line: string) => {
@@ -186,16 +187,23 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
     path.join(BIN, "wrangler"),
     [
       "dev",
-      "--config", path.join(ROOT, "wrangler.toml"),
-      "--ip", "127.0.0.1",
-      "--port", String(edgePort),
-      "--inspector-port", String(inspectorPort),
-      "--persist-to", path.join(opts.dataDir, "wrangler"),
+      "--config",
+      path.join(ROOT, "wrangler.toml"),
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(edgePort),
+      "--inspector-port",
+      String(inspectorPort),
+      "--persist-to",
+      path.join(opts.dataDir, "wrangler"),
       "--show-interactive-dev-session=false",
-      "--log-level", "info",
+      "--log-level",
+      "info",
       // /__scheduled runs the scheduled handler: wrangler dev does not fire crons by itself.
       "--test-scheduled",
-      "--env-file", envFile,
+      "--env-file",
+      envFile,
       ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     ],
     {

@@ -23,7 +23,9 @@ export function renderTraceTree(all: ReceivedSpan[], traceId: string): string {
       const orphan = depth === 0 && s.parentSpanId ? " (parent not received)" : "";
       const error = s.status.code === 2 ? ` ERROR: ${s.status.message ?? ""}` : "";
       const label = `${"  ".repeat(depth)}${s.name}`;
-      lines.push(`${label.padEnd(44)} ${s.serviceName.padEnd(18)} +${fmt(s.startTime - t0).padStart(9)} ${fmt(s.endTime - s.startTime).padStart(9)}${orphan}${error}`);
+      lines.push(
+        `${label.padEnd(44)} ${s.serviceName.padEnd(18)} +${fmt(s.startTime - t0).padStart(9)} ${fmt(s.endTime - s.startTime).padStart(9)}${orphan}${error}`,
+      );
       walk(s.spanId, depth + 1);
     }
   };
@@ -48,7 +50,11 @@ export function renderEpisodeTraces(all: ReceivedSpan[], episodeId: string, opts
   const { episode, requests } = episodeTraces(all, episodeId);
   if (!episode && requests.length === 0) return `(no spans received for episode ${episodeId})`;
   const parts: string[] = [];
-  parts.push(episode ? `Episode ${episodeId}, trace ${episode}:\n${renderTraceTree(all, episode)}` : `Episode ${episodeId}: its trace's root (${SPANS.upload}) has not been received yet.`);
+  parts.push(
+    episode
+      ? `Episode ${episodeId}, trace ${episode}:\n${renderTraceTree(all, episode)}`
+      : `Episode ${episodeId}: its trace's root (${SPANS.upload}) has not been received yet.`,
+  );
   if (requests.length > 0) {
     if (opts.requests) for (const id of requests) parts.push(`Request trace ${id}:\n${renderTraceTree(all, id)}`);
     else parts.push(`(${requests.length} more traces of requests about it (tus, status): --requests prints them)`);

@@ -101,7 +101,8 @@ export function loadConfig(env: Env, tmpDir: string): ProcessorConfig {
     maxRunSeconds: positiveNumber(
       env,
       "JOB_MAX_RUN_SECONDS",
-      DEFAULT_DEADLINES.runBaseSeconds + DEFAULT_DEADLINES.runSecondsPerAudioSecond * positiveNumber(env, "MAX_DURATION_SECONDS", DEFAULT_DEADLINES.maxDurationSeconds),
+      DEFAULT_DEADLINES.runBaseSeconds +
+        DEFAULT_DEADLINES.runSecondsPerAudioSecond * positiveNumber(env, "MAX_DURATION_SECONDS", DEFAULT_DEADLINES.maxDurationSeconds),
     ),
     ffmpegProcesses: env.FFMPEG_PROCESSES ? Math.floor(positiveNumber(env, "FFMPEG_PROCESSES", 1)) : undefined,
     metricsByPodcast: env.METRICS_BY_PODCAST === "true",

@@ -41,7 +41,11 @@ export function transientClass(err: unknown): string {
   if (err instanceof JobAborted) return "aborted";
   const name = (err as { name?: string } | null)?.name ?? "";
   if (name === "ToolFailed") return "ffmpeg";
-  if (/^(S3|NoSuch|AccessDenied|InvalidAccessKey|SignatureDoesNotMatch)|TimeoutError|ECONN|socket/i.test(name + String((err as Error)?.message))) {
+  if (
+    /^(S3|NoSuch|AccessDenied|InvalidAccessKey|SignatureDoesNotMatch)|TimeoutError|ECONN|socket/i.test(
+      name + String((err as Error)?.message),
+    )
+  ) {
     return "storage";
   }
   return "internal";

@@ -10,7 +10,16 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
 import { SpanKind, type Attributes, type Context, type Span } from "@opentelemetry/api";
 import type { Episode } from "../shared/episode.ts";
-import { MAX_RUNS, failed, rejected, runFailed, runStarted, runsInBudget, stageStarted, uploadIsComplete } from "../shared/episode-lifecycle.ts";
+import {
+  MAX_RUNS,
+  failed,
+  rejected,
+  runFailed,
+  runStarted,
+  runsInBudget,
+  stageStarted,
+  uploadIsComplete,
+} from "../shared/episode-lifecycle.ts";
 import type { EpisodeJob, JobOutcome } from "../shared/job.ts";
 import type { Podcast } from "../shared/podcast.ts";
 import { keys } from "../shared/storage-keys.ts";
@@ -86,7 +95,10 @@ export async function startJob(job: EpisodeJob, deps: JobDeps, parent: Context):
     if (runsInBudget(current) >= MAX_RUNS) {
       // Runs that died without an answer (kill -9) count too: the budget ends here.
       const last = current.lastRetry?.reason ?? "the runs stopped without finishing";
-      await bucket.putJson(episodeKey, failed(current, { reason: `processing failed after ${runsInBudget(current)} runs: ${last}`, permanent: false }));
+      await bucket.putJson(
+        episodeKey,
+        failed(current, { reason: `processing failed after ${runsInBudget(current)} runs: ${last}`, permanent: false }),
+      );
       await held.release();
       return refuse(job, 409, `episode ${job.episodeId} used up its ${MAX_RUNS} runs`);
     }
@@ -171,7 +183,14 @@ async function runInSpan(
     await mkdir(deps.workDir, { recursive: true });
     jobDir = await mkdtemp(path.join(deps.workDir, `${started.episodeId}-`));
     const result = await runPipeline(
-      { episode, podcast, sourceKey: started.sourceKey, bucket: deps.bucket, publicBaseUrl: deps.publicBaseUrl, maxDurationSeconds: deps.maxDurationSeconds },
+      {
+        episode,
+        podcast,
+        sourceKey: started.sourceKey,
+        bucket: deps.bucket,
+        publicBaseUrl: deps.publicBaseUrl,
+        maxDurationSeconds: deps.maxDurationSeconds,
+      },
       {
         tools: deps.tools,
         slots: new Slots(deps.ffmpegProcesses),
@@ -192,11 +211,22 @@ async function runInSpan(
   } catch (err) {
     const stage = err instanceof StageFailed ? err.stage : undefined;
     // A stage stopped by a lost lease or the deadline reports a plain abort: name the real reason.
-    const cause = held.lost.aborted ? held.lost.reason : held.overdue.aborted ? held.overdue.reason : err instanceof StageFailed ? err.cause : err;
+    const cause = held.lost.aborted
+      ? held.lost.reason
+      : held.overdue.aborted
+        ? held.overdue.reason
+        : err instanceof StageFailed
+          ? err.cause
+          : err;
     if (cause instanceof InputRejected) {
       end = { outcome: "rejected", reason: cause.message, ...(stage ? { stage } : {}), failureClass: cause.code };
     } else {
-      end = { outcome: "retry", reason: `${stage ? `${stage}: ` : ""}${describeError(cause)}`, ...(stage ? { stage } : {}), failureClass: transientClass(cause) };
+      end = {
+        outcome: "retry",
+        reason: `${stage ? `${stage}: ` : ""}${describeError(cause)}`,
+        ...(stage ? { stage } : {}),
+        failureClass: transientClass(cause),
+      };
     }
   }
   try {

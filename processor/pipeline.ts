@@ -87,7 +87,8 @@ export async function runStage<I, O>(
       SPANS.stage(stage),
       {
         attributes: { ...run.attributes, [ATTR.stage]: stage },
-        onEnd: (seconds, outcome) => run.metrics.stageDuration.record(seconds, { ...run.metricAttributes, [ATTR.stage]: stage, [ATTR.outcome]: outcome }),
+        onEnd: (seconds, outcome) =>
+          run.metrics.stageDuration.record(seconds, { ...run.metricAttributes, [ATTR.stage]: stage, [ATTR.outcome]: outcome }),
       },
       async (span) => {
         await run.onStageStart(stage);

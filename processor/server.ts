@@ -55,7 +55,9 @@ export function processorApp(deps: ProcessorAppDeps, stopSignal: AbortSignal): P
     try {
       const jobDeps = { ...deps, signal: stopSignal };
       // A retag-chapters job rewrites the renditions' chapters (processor/retag/); any other is the pipeline.
-      start = isRetagChaptersJob(job) ? await startRetag(job, jobDeps, parentContext(req, job)) : await startJob(job, jobDeps, parentContext(req, job));
+      start = isRetagChaptersJob(job)
+        ? await startRetag(job, jobDeps, parentContext(req, job))
+        : await startJob(job, jobDeps, parentContext(req, job));
     } catch (err) {
       // Storage unreachable before the run could start: nothing changed, the queue retries.
       const outcome: JobOutcome = { outcome: "retry", episodeId: job.episodeId, reason: describeError(err) };

@@ -18,12 +18,33 @@ export const APPLE_CATEGORIES: Readonly<Record<string, readonly string[]>> = {
   News: ["Business News", "Daily News", "Entertainment News", "News Commentary", "Politics", "Sports News", "Tech News"],
   "Religion & Spirituality": ["Buddhism", "Christianity", "Hinduism", "Islam", "Judaism", "Religion", "Spirituality"],
   Science: [
-    "Astronomy", "Chemistry", "Earth Sciences", "Life Sciences", "Mathematics", "Natural Sciences", "Nature", "Physics", "Social Sciences",
+    "Astronomy",
+    "Chemistry",
+    "Earth Sciences",
+    "Life Sciences",
+    "Mathematics",
+    "Natural Sciences",
+    "Nature",
+    "Physics",
+    "Social Sciences",
   ],
   "Society & Culture": ["Documentary", "Personal Journals", "Philosophy", "Places & Travel", "Relationships"],
   Sports: [
-    "Baseball", "Basketball", "Cricket", "Fantasy Sports", "Football", "Golf", "Hockey", "Rugby", "Running", "Soccer", "Swimming",
-    "Tennis", "Volleyball", "Wilderness", "Wrestling",
+    "Baseball",
+    "Basketball",
+    "Cricket",
+    "Fantasy Sports",
+    "Football",
+    "Golf",
+    "Hockey",
+    "Rugby",
+    "Running",
+    "Soccer",
+    "Swimming",
+    "Tennis",
+    "Volleyball",
+    "Wilderness",
+    "Wrestling",
   ],
   Technology: [],
   "True Crime": [],
@@ -50,7 +71,9 @@ export function categoryProblem(value: string): string | undefined {
   const children = APPLE_CATEGORIES[parent];
   if (!children) {
     const near = Object.keys(APPLE_CATEGORIES).find((p) => fold(p) === fold(parent));
-    return near ? `"${parent}" is not an Apple Podcasts category; did you mean "${near}"?` : `"${parent}" is not an Apple Podcasts category`;
+    return near
+      ? `"${parent}" is not an Apple Podcasts category; did you mean "${near}"?`
+      : `"${parent}" is not an Apple Podcasts category`;
   }
   if (child === undefined) return undefined;
   if (children.includes(child)) return undefined;

@@ -74,7 +74,8 @@ export function parseEpisodeFields(input: Record<string, unknown>, source: Field
     else {
       const v = input.description;
       if (typeof v !== "string") fail("description", "must be a string");
-      if (utf8Bytes(v as string) > EPISODE_LIMITS.descriptionBytes) fail("description", `must be at most ${EPISODE_LIMITS.descriptionBytes} bytes (UTF-8)`);
+      if (utf8Bytes(v as string) > EPISODE_LIMITS.descriptionBytes)
+        fail("description", `must be at most ${EPISODE_LIMITS.descriptionBytes} bytes (UTF-8)`);
       out.description = v;
     }
   }
@@ -93,14 +94,18 @@ export function parseEpisodeFields(input: Record<string, unknown>, source: Field
   }
   if (has("episodeType")) {
     const v = cleared("episodeType") ? "full" : input.episodeType;
-    if (typeof v !== "string" || !EPISODE_TYPES.includes(v as EpisodeType)) fail("episodeType", `must be one of ${EPISODE_TYPES.join(", ")}`);
+    if (typeof v !== "string" || !EPISODE_TYPES.includes(v as EpisodeType))
+      fail("episodeType", `must be one of ${EPISODE_TYPES.join(", ")}`);
     out.episodeType = v;
   }
   if (has("explicit")) {
     if (cleared("explicit")) out.explicit = undefined;
     else {
       const raw = input.explicit;
-      const v = source === "metadata" && typeof raw === "string" ? ({ true: true, false: false, yes: true, no: false } as Record<string, boolean>)[raw.trim().toLowerCase()] : raw;
+      const v =
+        source === "metadata" && typeof raw === "string"
+          ? ({ true: true, false: false, yes: true, no: false } as Record<string, boolean>)[raw.trim().toLowerCase()]
+          : raw;
       if (typeof v !== "boolean") fail("explicit", source === "metadata" ? "must be true or false" : "must be true, false or null");
       out.explicit = v;
     }
@@ -145,7 +150,10 @@ export function feedDate(e: { details?: EpisodeDetails; publishedAt?: string }):
 }
 
 /** Splits validated fields into the record's own title/description and its details. */
-export function applyEpisodeFields<T extends { title: string; description?: string; details?: EpisodeDetails }>(record: T, fields: EpisodeFields): T {
+export function applyEpisodeFields<T extends { title: string; description?: string; details?: EpisodeDetails }>(
+  record: T,
+  fields: EpisodeFields,
+): T {
   const { title, description, ...details } = fields;
   const next = { ...record, details: { ...record.details } } as T & { details: EpisodeDetails };
   if (title !== undefined) next.title = title;

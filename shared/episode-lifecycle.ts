@@ -48,7 +48,11 @@ export function queued(e: Episode, upload: { size: number; uploadedAt: string },
 
 /** A run took the episode's lease: the one place `attempts` grows. */
 export function runStarted(e: Episode, now = new Date()): Episode {
-  return touch(e, { state: "processing", stage: undefined, failure: undefined, attempts: (e.attempts ?? 0) + 1, processingSince: iso(now) }, now);
+  return touch(
+    e,
+    { state: "processing", stage: undefined, failure: undefined, attempts: (e.attempts ?? 0) + 1, processingSince: iso(now) },
+    now,
+  );
 }
 
 export function stageStarted(e: Episode, stage: StageName, now = new Date()): Episode {
@@ -66,9 +70,17 @@ export function rejected(e: Episode, reason: string, stage: StageName | undefine
  */
 export function runFailed(e: Episode, reason: string, stage: StageName | undefined, now = new Date()): Episode {
   if (runsInBudget(e) >= MAX_RUNS) {
-    return failed(e, { reason: `processing failed after ${runsInBudget(e)} runs: ${reason}`, ...(stage ? { stage } : {}), permanent: false }, now);
+    return failed(
+      e,
+      { reason: `processing failed after ${runsInBudget(e)} runs: ${reason}`, ...(stage ? { stage } : {}), permanent: false },
+      now,
+    );
   }
-  return touch(e, { state: "queued", stage: undefined, processingSince: undefined, lastRetry: { attempt: e.attempts, reason, at: iso(now) } }, now);
+  return touch(
+    e,
+    { state: "queued", stage: undefined, processingSince: undefined, lastRetry: { attempt: e.attempts, reason, at: iso(now) } },
+    now,
+  );
 }
 
 /** The consumer could not hand the job over (processor down, 5xx): the queue redelivers it. */

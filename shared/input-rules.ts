@@ -98,7 +98,10 @@ export interface ProbedInput {
  * A partial decode (the page decodes the first and last minute) can find
  * damage but not prove its absence: the processor still decodes everything.
  */
-export function judgeInput(input: ProbedInput, maxDurationSeconds: number = INPUT_RULES.defaultMaxDurationSeconds): InputRejection | undefined {
+export function judgeInput(
+  input: ProbedInput,
+  maxDurationSeconds: number = INPUT_RULES.defaultMaxDurationSeconds,
+): InputRejection | undefined {
   if (input.sizeBytes === 0) return rejection.empty();
   if (!input.recognised) return rejection.notAudio();
   if (input.audioCodec === undefined) return rejection.noAudioStream(input.hasVideo);

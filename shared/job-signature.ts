@@ -33,7 +33,12 @@ export async function signJob(secret: string, body: string, now = new Date()): P
 }
 
 /** undefined when the signature is valid; otherwise why not (safe to answer: it names no secret). */
-export async function jobSignatureProblem(secret: string, body: string, header: string | null, now = new Date()): Promise<string | undefined> {
+export async function jobSignatureProblem(
+  secret: string,
+  body: string,
+  header: string | null,
+  now = new Date(),
+): Promise<string | undefined> {
   if (!header) return `missing ${SIGNATURE_HEADER} header`;
   const m = /^t=(\d{1,12}),v1=([0-9a-f]{64})$/.exec(header.trim());
   if (!m) return `malformed ${SIGNATURE_HEADER} header`;

@@ -40,7 +40,13 @@ export type JobOutcome =
   | { outcome: "retry"; episodeId: string; reason: string };
 
 /** HTTP status of each outcome (rejected: 422 unless a more specific 4xx applies). */
-export const OUTCOME_STATUS: Record<JobOutcome["outcome"], number> = { accepted: 202, running: 202, published: 200, rejected: 422, retry: 503 };
+export const OUTCOME_STATUS: Record<JobOutcome["outcome"], number> = {
+  accepted: 202,
+  running: 202,
+  published: 200,
+  rejected: 422,
+  retry: 503,
+};
 
 /** Reads the processor's answer body; undefined when it is not a JobOutcome (the caller goes by status). */
 export function parseJobOutcome(value: unknown): JobOutcome | undefined {
@@ -114,9 +120,16 @@ export function parseProcessorJob(value: unknown): ProcessorJob {
   };
   if (v.kind !== "retag-chapters") throw new Error(`invalid job: unknown kind ${JSON.stringify(v.kind).slice(0, 40)}`);
   if (v.version !== 1) fail("version");
-  for (const f of ["episodeId", "podcastId"] as const) if (typeof v[f] !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(v[f] as string)) fail(f);
+  for (const f of ["episodeId", "podcastId"] as const)
+    if (typeof v[f] !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(v[f] as string)) fail(f);
   const trace = v.trace as Record<string, unknown> | undefined;
   if (!trace || typeof trace.traceparent !== "string" || !TRACEPARENT.test(trace.traceparent)) fail("trace.traceparent");
   if (trace!.tracestate !== undefined && typeof trace!.tracestate !== "string") fail("trace.tracestate");
-  return { version: 1, kind: "retag-chapters", episodeId: v.episodeId as string, podcastId: v.podcastId as string, trace: trace as unknown as TraceCarrier };
+  return {
+    version: 1,
+    kind: "retag-chapters",
+    episodeId: v.episodeId as string,
+    podcastId: v.podcastId as string,
+    trace: trace as unknown as TraceCarrier,
+  };
 }

@@ -22,11 +22,7 @@ export function canonicalLanguage(tag: string): string | undefined {
   if (!m) return undefined;
   const [, lang, script, region] = m;
   if (!ISO_639_1.has(lang!.toLowerCase())) return undefined;
-  return [
-    lang!.toLowerCase(),
-    script && script[0]!.toUpperCase() + script.slice(1).toLowerCase(),
-    region?.toUpperCase(),
-  ]
+  return [lang!.toLowerCase(), script && script[0]!.toUpperCase() + script.slice(1).toLowerCase(), region?.toUpperCase()]
     .filter(Boolean)
     .join("-");
 }

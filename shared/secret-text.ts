@@ -16,7 +16,8 @@ const PATTERNS: [RegExp, string][] = [
   [/\b(Bearer|Basic)(\s+|%20|\+)[^\s,;"'&]+/gi, `$1 ${REDACTED}`],
 ];
 
-export const SECRET_QUERY = /^(token|access_token|key|api_key|apikey|secret|signature|sig|password|auth|x-amz-signature|x-amz-credential|x-amz-security-token)$/i;
+export const SECRET_QUERY =
+  /^(token|access_token|key|api_key|apikey|secret|signature|sig|password|auth|x-amz-signature|x-amz-credential|x-amz-security-token)$/i;
 
 function decodedName(name: string): string {
   try {

@@ -25,16 +25,13 @@ export function assertId(kind: string, id: string): string {
 export const keys = {
   podcast: (podcastId: string) => `state/podcasts/${assertId("podcast", podcastId)}.json`,
   publishedPrefix: (podcastId: string) => `state/podcasts/${assertId("podcast", podcastId)}/published/`,
-  published: (podcastId: string, episodeId: string) =>
-    `${keys.publishedPrefix(podcastId)}${assertId("episode", episodeId)}.json`,
+  published: (podcastId: string, episodeId: string) => `${keys.publishedPrefix(podcastId)}${assertId("episode", episodeId)}.json`,
   episode: (episodeId: string) => `state/episodes/${assertId("episode", episodeId)}.json`,
-  uploadPrefix: (podcastId: string, episodeId: string) =>
-    `uploads/${assertId("podcast", podcastId)}/${assertId("episode", episodeId)}/`,
+  uploadPrefix: (podcastId: string, episodeId: string) => `uploads/${assertId("podcast", podcastId)}/${assertId("episode", episodeId)}/`,
   source: (podcastId: string, episodeId: string) => `${keys.uploadPrefix(podcastId, episodeId)}source`,
   suppliedChapters: (podcastId: string, episodeId: string) => `${keys.uploadPrefix(podcastId, episodeId)}chapters.json`,
   feed: (podcastId: string) => `public/${assertId("podcast", podcastId)}/feed.xml`,
-  publicPrefix: (podcastId: string, episodeId: string) =>
-    `public/${assertId("podcast", podcastId)}/${assertId("episode", episodeId)}/`,
+  publicPrefix: (podcastId: string, episodeId: string) => `public/${assertId("podcast", podcastId)}/${assertId("episode", episodeId)}/`,
   media: (podcastId: string, episodeId: string, file: string) => {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(file) || file.includes("..")) throw new Error("invalid media file name");
     return `${keys.publicPrefix(podcastId, episodeId)}${file}`;

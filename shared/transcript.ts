@@ -59,7 +59,13 @@ export function validateTranscript(text: string, format: TranscriptFormat): { cu
       i++;
     }
     const m = timing.exec((lines[i] ?? "").trim());
-    if (!m) fail(i + 1, format === "vtt" ? "expected a cue timing such as 00:01.000 --> 00:04.500" : "expected a cue timing such as 00:00:01,000 --> 00:00:04,500");
+    if (!m)
+      fail(
+        i + 1,
+        format === "vtt"
+          ? "expected a cue timing such as 00:01.000 --> 00:04.500"
+          : "expected a cue timing such as 00:00:01,000 --> 00:00:04,500",
+      );
     const start = seconds(m!, 1);
     const end = seconds(m!, 5);
     if (end < start) fail(i + 1, "the cue ends before it starts");

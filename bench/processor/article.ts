@@ -36,5 +36,7 @@ for (const spec of RENDITIONS) {
     `measured_LRA=${m.input_lra}:measured_thresh=${m.input_thresh}:offset=${m.target_offset}:linear=true:print_format=json`;
   const log2 = ffmpeg(["-v", "info", "-i", first, "-af", second, ...codecArgs(spec), final]);
   const n = JSON.parse(log2.slice(log2.lastIndexOf("{"), log2.lastIndexOf("}") + 1)) as Record<string, string>;
-  console.log(JSON.stringify({ rendition: spec.id, normalization_type: n.normalization_type, output_i: n.output_i, output_tp: n.output_tp }));
+  console.log(
+    JSON.stringify({ rendition: spec.id, normalization_type: n.normalization_type, output_i: n.output_i, output_tp: n.output_tp }),
+  );
 }

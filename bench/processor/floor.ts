@@ -20,7 +20,9 @@ function cpuSecondsOf(args: string[]): number {
 export function calibrate(source: string, outDir: string): Map<string, number> {
   const costs = new Map<string, number>();
   for (const spec of RENDITIONS) {
-    const runs = [0, 1, 2].map(() => cpuSecondsOf(["-t", "60", "-i", source, ...codecArgs(spec), path.join(outDir, `cal-${spec.file}`)])).sort((a, b) => a - b);
+    const runs = [0, 1, 2]
+      .map(() => cpuSecondsOf(["-t", "60", "-i", source, ...codecArgs(spec), path.join(outDir, `cal-${spec.file}`)]))
+      .sort((a, b) => a - b);
     costs.set(spec.id, runs[1]!);
   }
   return costs;
@@ -63,7 +65,21 @@ export function floorScript(source: string, outDir: string, groups: RenditionSpe
  */
 export function measurementsScript(source: string, outDir: string, specs: readonly RenditionSpec[] = RENDITIONS): string {
   const measure = (file: string) =>
-    ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-i", file, "-map", "0:a:0", "-af", "ebur128=peak=true:framelog=verbose", "-f", "null", "-"]
+    [
+      "ffmpeg",
+      "-nostdin",
+      "-hide_banner",
+      "-nostats",
+      "-i",
+      file,
+      "-map",
+      "0:a:0",
+      "-af",
+      "ebur128=peak=true:framelog=verbose",
+      "-f",
+      "null",
+      "-",
+    ]
       .map(quote)
       .join(" ");
   const commands = [source, ...specs.map((s) => path.join(outDir, `floor-${s.file}`))].map(measure);

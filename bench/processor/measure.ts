@@ -77,7 +77,11 @@ function pssOf(pid: number): number {
   return kb === undefined ? rssOf(pid) : Number(kb) * 1024;
 }
 
-export async function measureTree(command: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<TreeUsage> {
+export async function measureTree(
+  command: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<TreeUsage> {
   const timeFile = path.join(tmpdir(), `bench-time-${process.pid}-${Date.now()}`);
   const useTime = existsSync(GNU_TIME);
   const [bin, argv] = useTime ? [GNU_TIME, ["-f", "%e %U %S", "-o", timeFile, command, ...args]] : [command, args];

@@ -23,7 +23,11 @@ const [source, workDir] = process.argv.slice(2);
 if (!source || !workDir) throw new Error("usage: processor-job.ts <source> <work-dir>");
 
 const spans = new InMemorySpanExporter();
-const telemetry = startTelemetry({ serviceName: "podcast-processor-bench", metricExportIntervalMs: 60_000, spanProcessors: [new SimpleSpanProcessor(spans)] });
+const telemetry = startTelemetry({
+  serviceName: "podcast-processor-bench",
+  metricExportIntervalMs: 60_000,
+  spanProcessors: [new SimpleSpanProcessor(spans)],
+});
 const store = new FolderStore(path.join(workDir, "bucket"));
 mkdirSync(path.join(workDir, "bucket"), { recursive: true });
 
@@ -44,8 +48,18 @@ const podcast: Podcast = {
 };
 const sourceKey = keys.source(podcastId, episodeId);
 const episode: Episode = {
-  episodeId, podcastId, title: "Bench episode", description: "An hour of generated speech, for the bench.", filename: path.basename(source), sourceKey, state: "queued",
-  traceId: "0".repeat(32), attempts: 0, createdAt: now, updatedAt: now, uploadedAt: now,
+  episodeId,
+  podcastId,
+  title: "Bench episode",
+  description: "An hour of generated speech, for the bench.",
+  filename: path.basename(source),
+  sourceKey,
+  state: "queued",
+  traceId: "0".repeat(32),
+  attempts: 0,
+  createdAt: now,
+  updatedAt: now,
+  uploadedAt: now,
 };
 await store.putJson(keys.podcast(podcastId), podcast);
 await store.putJson(keys.episode(episodeId), episode);
@@ -59,7 +73,17 @@ try {
 }
 
 const outcome = await processJob(
-  { version: 1, episodeId, podcastId, sourceKey, filename: episode.filename, size: 0, title: episode.title, uploadedAt: now, trace: { traceparent: `00-${"1".repeat(32)}-${"2".repeat(16)}-01` } },
+  {
+    version: 1,
+    episodeId,
+    podcastId,
+    sourceKey,
+    filename: episode.filename,
+    size: 0,
+    title: episode.title,
+    uploadedAt: now,
+    trace: { traceparent: `00-${"1".repeat(32)}-${"2".repeat(16)}-01` },
+  },
   {
     bucket: store,
     tools: { ffmpeg: "ffmpeg", ffprobe: "ffprobe" },

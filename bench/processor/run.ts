@@ -59,11 +59,17 @@ for (const minutes of durations) {
   const source = await speechWav(CACHE, minutes);
   const work = await mkdtemp(path.join(CACHE, `run-${minutes}min-`));
   try {
-    console.log(`\n## ${minutes} min source: ${path.relative(ROOT, source)} (load average before: ${loadavg().map((l) => l.toFixed(2)).join(" ")})`);
+    console.log(
+      `\n## ${minutes} min source: ${path.relative(ROOT, source)} (load average before: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ")})`,
+    );
     const check = (name: string, u: TreeUsage) => {
       if (u.exitCode !== 0) throw new Error(`approach ${name} failed (exit ${u.exitCode}): ${u.stderrTail}`);
       rows.push({ minutes, approach: name, usage: u });
-      console.log(`${name}: wall ${s1(u.wallSeconds)} s, CPU ${s1(u.cpuSeconds)} s, peak RSS ${mb(u.peakRssMb)} MB, peak PSS ${mb(u.peakPssMb)} MB, ${u.peakProcesses} processes at most`);
+      console.log(
+        `${name}: wall ${s1(u.wallSeconds)} s, CPU ${s1(u.cpuSeconds)} s, peak RSS ${mb(u.peakRssMb)} MB, peak PSS ${mb(u.peakPssMb)} MB, ${u.peakProcesses} processes at most`,
+      );
       return u;
     };
     if (only.has("a")) {
@@ -81,7 +87,10 @@ for (const minutes of durations) {
       check("d bound", await measureTree("bash", ["-c", measurementsScript(source, out)]));
     }
     if (only.has("c")) {
-      const u = check("c processor", await measureTree(NODE, [path.join(ROOT, "bench/processor/processor-job.ts"), source, path.join(work, "c")]));
+      const u = check(
+        "c processor",
+        await measureTree(NODE, [path.join(ROOT, "bench/processor/processor-job.ts"), source, path.join(work, "c")]),
+      );
       console.log(`   ${u.stdout.trim().split("\n").pop()}`);
     }
   } finally {
@@ -97,11 +106,21 @@ if (values.corpus) {
     console.log("\n| corpus input | wall s | CPU s | second full encodes | renditions LUFS/dBTP |");
     console.log("| --- | ---: | ---: | ---: | --- |");
     for (const input of corpus) {
-      const u = await measureTree(NODE, [path.join(ROOT, "bench/processor/processor-job.ts"), input.file, path.join(dir, `job-${input.name}`)]);
+      const u = await measureTree(NODE, [
+        path.join(ROOT, "bench/processor/processor-job.ts"),
+        input.file,
+        path.join(dir, `job-${input.name}`),
+      ]);
       // processor-job.ts prints processJob's answer: the episode's end state ("published"), not an object.
-      const line = JSON.parse(u.stdout.trim().split("\n").pop() ?? "{}") as { outcome?: string; corrected?: string[]; renditions?: { id: string; integratedLufs: number; truePeakDbtp: number }[] };
+      const line = JSON.parse(u.stdout.trim().split("\n").pop() ?? "{}") as {
+        outcome?: string;
+        corrected?: string[];
+        renditions?: { id: string; integratedLufs: number; truePeakDbtp: number }[];
+      };
       const figures = (line.renditions ?? []).map((r) => `${r.id} ${r.integratedLufs}/${r.truePeakDbtp}`).join(", ");
-      console.log(`| ${input.name} (${line.outcome ?? "no answer"}) | ${s1(u.wallSeconds)} | ${s1(u.cpuSeconds)} | ${line.corrected?.length ?? "?"} | ${figures} |`);
+      console.log(
+        `| ${input.name} (${line.outcome ?? "no answer"}) | ${s1(u.wallSeconds)} | ${s1(u.cpuSeconds)} | ${line.corrected?.length ?? "?"} | ${figures} |`,
+      );
     }
   } finally {
     if (!values.keep) await rm(dir, { recursive: true, force: true });
@@ -111,7 +130,9 @@ if (values.corpus) {
 console.log("\n| minutes | approach | wall s | CPU s | peak RSS MB (sum) | peak PSS MB (sum) |");
 console.log("| ---: | --- | ---: | ---: | ---: | ---: |");
 for (const r of rows) {
-  console.log(`| ${r.minutes} | ${r.approach} | ${s1(r.usage.wallSeconds)} | ${s1(r.usage.cpuSeconds)} | ${mb(r.usage.peakRssMb)} | ${mb(r.usage.peakPssMb)} |`);
+  console.log(
+    `| ${r.minutes} | ${r.approach} | ${s1(r.usage.wallSeconds)} | ${s1(r.usage.cpuSeconds)} | ${mb(r.usage.peakRssMb)} | ${mb(r.usage.peakPssMb)} |`,
+  );
 }
 for (const minutes of durations) {
   const get = (p: string) => rows.find((r) => r.minutes === minutes && r.approach.startsWith(p))?.usage;
@@ -126,7 +147,13 @@ for (const minutes of durations) {
   }
   if (!c) continue;
   const ratio = (x: TreeUsage | undefined, name: string, target: number) =>
-    x ? `c/${name} wall ${(c.wallSeconds / x.wallSeconds).toFixed(2)} (target <= ${target}), CPU ${(c.cpuSeconds / x.cpuSeconds).toFixed(2)}` : "";
+    x
+      ? `c/${name} wall ${(c.wallSeconds / x.wallSeconds).toFixed(2)} (target <= ${target}), CPU ${(c.cpuSeconds / x.cpuSeconds).toFixed(2)}`
+      : "";
   console.log(`${minutes} min: ${[ratio(a, "a", 0.15), ratio(b, "b", 1.15)].filter(Boolean).join("; ")}`);
 }
-console.log(`# load average after: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+console.log(
+  `# load average after: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}`,
+);

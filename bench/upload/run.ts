@@ -58,7 +58,14 @@ async function createPodcast(stack: LocalStack): Promise<{ podcastId: string; up
   const res = await fetch(`${stack.edgeUrl}/podcasts`, {
     method: "POST",
     headers: { Authorization: `Bearer ${stack.adminToken}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ title: "Upload bench", author: "Bench", description: "Upload throughput bench.", language: "en", category: "Technology", explicit: false }),
+    body: JSON.stringify({
+      title: "Upload bench",
+      author: "Bench",
+      description: "Upload throughput bench.",
+      language: "en",
+      category: "Technology",
+      explicit: false,
+    }),
   });
   if (res.status !== 201) throw new Error(`create podcast: ${res.status} ${await res.text()}`);
   return (await res.json()) as { podcastId: string; uploadToken: string };
@@ -99,8 +106,14 @@ async function measure(pids: number[], work: () => Promise<void>): Promise<{ sec
   return { seconds, peakRssMb: stop().peakBytes / 1e6 };
 }
 
-console.log(`# upload bench: ${availableParallelism()} CPUs, node ${process.version}, sizes ${sizes.join(", ")} MiB, load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-console.log("# each measurement runs on a fresh local stack (wrangler dev), after a 16 MiB warm-up upload; UPLOAD_PART_BYTES from wrangler.toml");
+console.log(
+  `# upload bench: ${availableParallelism()} CPUs, node ${process.version}, sizes ${sizes.join(", ")} MiB, load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}`,
+);
+console.log(
+  "# each measurement runs on a fresh local stack (wrangler dev), after a 16 MiB warm-up upload; UPLOAD_PART_BYTES from wrangler.toml",
+);
 const files: SourceFile[] = [];
 for (const mib of sizes) files.push(await benchSource(CACHE, mib));
 const warm = await benchSource(CACHE, 16);
@@ -124,7 +137,13 @@ async function measureOnFreshStack(file: SourceFile, approach: Approach): Promis
       "reference: S3 PutObject": async () => {
         const key = `bench/reference-${mib}MiB`;
         await s3.send(
-          new PutObjectCommand({ Bucket: LOCAL_S3.bucket, Key: key, Body: createReadStream(file.path), ContentLength: file.size, ContentType: "audio/wav" }),
+          new PutObjectCommand({
+            Bucket: LOCAL_S3.bucket,
+            Key: key,
+            Body: createReadStream(file.path),
+            ContentLength: file.size,
+            ContentType: "audio/wav",
+          }),
         );
         return key;
       },
@@ -160,7 +179,9 @@ console.log("| size | approach | MB/s | vs reference | workerd RSS idle | peak |
 console.log("| ---: | --- | ---: | ---: | ---: | ---: | ---: |");
 for (const r of rows) {
   const ref = rows.find((x) => x.mib === r.mib && x.approach === "reference: S3 PutObject")!;
-  console.log(`| ${r.mib} MiB | ${r.approach} | ${r.mbPerSecond.toFixed(0)} | ${(r.mbPerSecond / ref.mbPerSecond).toFixed(2)}x | ${r.idleRssMb.toFixed(0)} MB | ${r.peakRssMb.toFixed(0)} MB | +${(r.peakRssMb - r.idleRssMb).toFixed(0)} MB |`);
+  console.log(
+    `| ${r.mib} MiB | ${r.approach} | ${r.mbPerSecond.toFixed(0)} | ${(r.mbPerSecond / ref.mbPerSecond).toFixed(2)}x | ${r.idleRssMb.toFixed(0)} MB | ${r.peakRssMb.toFixed(0)} MB | +${(r.peakRssMb - r.idleRssMb).toFixed(0)} MB |`,
+  );
 }
 if (sizes.length > 1) {
   const [small, large] = [Math.min(...sizes), Math.max(...sizes)];
@@ -168,6 +189,8 @@ if (sizes.length > 1) {
     const a = rows.find((r) => r.mib === small && r.approach === approach)!;
     const b = rows.find((r) => r.mib === large && r.approach === approach)!;
     const growth = (r: Row) => r.peakRssMb - r.idleRssMb;
-    console.log(`${approach}: workerd growth during transfer +${growth(a).toFixed(0)} MB at ${small} MiB, +${growth(b).toFixed(0)} MB at ${large} MiB`);
+    console.log(
+      `${approach}: workerd growth during transfer +${growth(a).toFixed(0)} MB at ${small} MiB, +${growth(b).toFixed(0)} MB at ${large} MiB`,
+    );
   }
 }

@@ -25,7 +25,9 @@ function commOf(pid: number): string {
 
 /** workerd processes descending from `ancestor` (e.g. this process, which started wrangler). */
 export function workerdPids(ancestor = process.pid): number[] {
-  const pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number);
+  const pids = readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number);
   return pids.filter((pid) => {
     if (commOf(pid) !== "workerd") return false;
     for (let p = parentOf(pid), hops = 0; p !== undefined && p > 1 && hops < 32; p = parentOf(p), hops++) {

@@ -12,7 +12,9 @@ export function r2FeedStore(bucket: R2Bucket): FeedStore {
       return obj ? ((await obj.json()) as T) : undefined;
     },
     async putText(key, body, opts) {
-      await bucket.put(key, body, { httpMetadata: { contentType: opts.contentType, ...(opts.cacheControl ? { cacheControl: opts.cacheControl } : {}) } });
+      await bucket.put(key, body, {
+        httpMetadata: { contentType: opts.contentType, ...(opts.cacheControl ? { cacheControl: opts.cacheControl } : {}) },
+      });
     },
     async listKeys(prefix) {
       const out: string[] = [];

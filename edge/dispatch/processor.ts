@@ -14,9 +14,7 @@ import { parseJobOutcome, type ProcessorJob } from "../../shared/job.ts";
 /** What the queue does with the message after a hand-off. */
 export type Handoff =
   /** A run started, one was already running, or the episode is already published: done with this message. */
-  | { outcome: "accepted" | "running" | "published" }
-  | { outcome: "rejected"; reason: string }
-  | { outcome: "retry"; reason: string };
+  { outcome: "accepted" | "running" | "published" } | { outcome: "rejected"; reason: string } | { outcome: "retry"; reason: string };
 
 const DEFAULT_TIMEOUT_SECONDS = 60;
 
@@ -46,7 +44,8 @@ async function send(env: Env, job: ProcessorJob, traceparent: string, secret: st
 /** Why the request failed, in words an operator can act on. */
 function unreachable(err: unknown, env: Env): string {
   const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  if (err instanceof Error && err.name === "TimeoutError") return `processor did not accept the job within ${dispatchTimeoutMs(env) / 1000} s`;
+  if (err instanceof Error && err.name === "TimeoutError")
+    return `processor did not accept the job within ${dispatchTimeoutMs(env) / 1000} s`;
   // workerd reports a refused connection and a dropped one alike.
   const where = env.DISPATCH_MODE === "container" ? "the processor container" : env.PROCESSOR_URL;
   return `processor unreachable at ${where}: connection refused or dropped (${what})`;
@@ -78,7 +77,10 @@ export async function dispatchJob(env: Env, job: ProcessorJob, traceparent: stri
   }
   if (res.status === 401 || res.status === 403) {
     // The signature was refused: a configuration problem (secrets differ), fixable without re-uploading.
-    return { outcome: "retry", reason: `processor refused the job's signature (${res.status})${why}: check JOB_SIGNING_SECRET on both services` };
+    return {
+      outcome: "retry",
+      reason: `processor refused the job's signature (${res.status})${why}: check JOB_SIGNING_SECRET on both services`,
+    };
   }
   if (res.status === 408 || res.status === 429 || res.status >= 500 || (res.status < 400 && answer?.outcome !== "rejected")) {
     return { outcome: "retry", reason: `processor answered ${res.status}${why}` };

@@ -21,7 +21,12 @@ export interface EpisodePage {
   nextCursor?: string;
 }
 
-export async function listShowEpisodes(env: Env, podcast: Podcast, limit: number, cursor: string | undefined): Promise<EpisodePage | string> {
+export async function listShowEpisodes(
+  env: Env,
+  podcast: Podcast,
+  limit: number,
+  cursor: string | undefined,
+): Promise<EpisodePage | string> {
   const { podcastId } = podcast;
   if (!podcast.episodesIndexedAt) await backfillIndex(env, podcast);
   let page: R2Objects;
@@ -53,8 +58,13 @@ async function backfillIndex(env: Env, podcast: Podcast): Promise<void> {
     const page = await env.MEDIA.list({ prefix, delimiter: "/", ...(cursor ? { cursor } : {}) });
     const ids = page.delimitedPrefixes.map((p) => p.slice(prefix.length, -1));
     const records = await Promise.all(ids.map((id) => readEpisode(env.MEDIA, id).catch(() => null)));
-    await Promise.all(records.filter((e): e is Episode => e !== null && e.podcastId === podcast.podcastId).map((e) => indexEpisode(env.MEDIA, e)));
+    await Promise.all(
+      records.filter((e): e is Episode => e !== null && e.podcastId === podcast.podcastId).map((e) => indexEpisode(env.MEDIA, e)),
+    );
     cursor = page.truncated ? page.cursor : undefined;
   } while (cursor);
-  await updateRecord<Podcast>(env.MEDIA, keys.podcast(podcast.podcastId), (current) => ({ ...current, episodesIndexedAt: new Date().toISOString() }));
+  await updateRecord<Podcast>(env.MEDIA, keys.podcast(podcast.podcastId), (current) => ({
+    ...current,
+    episodesIndexedAt: new Date().toISOString(),
+  }));
 }

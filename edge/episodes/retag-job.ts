@@ -38,7 +38,13 @@ export function retagJobFor(episode: Episode, carrier: TraceCarrier): RetagChapt
 export { isRetagChaptersJob };
 
 /** The record's re-tag state, when it still concerns `revision` (a newer request owns it otherwise). */
-async function noteRetag(env: Env, episodeId: string, revision: string, change: Partial<NonNullable<Episode["chaptersRetag"]>>, warning?: string): Promise<void> {
+async function noteRetag(
+  env: Env,
+  episodeId: string,
+  revision: string,
+  change: Partial<NonNullable<Episode["chaptersRetag"]>>,
+  warning?: string,
+): Promise<void> {
   try {
     await updateEpisode(env.MEDIA, episodeId, (current) => {
       if (current.chaptersRetag?.revision !== revision || current.chaptersRetag.state !== "pending") return current;
@@ -56,7 +62,13 @@ async function noteRetag(env: Env, episodeId: string, revision: string, change: 
 }
 
 /** One delivery of a retag job: the processor takes it (or has nothing to do): ack; refused: ack, the record says why; transient: retried with backoff. */
-export async function handleRetagJob(env: Env, ctx: ExecutionContext, t: EdgeTelemetry, queue: string, msg: Message<unknown>): Promise<void> {
+export async function handleRetagJob(
+  env: Env,
+  ctx: ExecutionContext,
+  t: EdgeTelemetry,
+  queue: string,
+  msg: Message<unknown>,
+): Promise<void> {
   let job: RetagChaptersJob;
   try {
     const parsed = parseProcessorJob(msg.body);
@@ -84,11 +96,23 @@ export async function handleRetagJob(env: Env, ctx: ExecutionContext, t: EdgeTel
     } catch (err) {
       handoff = { outcome: "retry", reason: err instanceof Error ? err.message : String(err) };
     }
-    await settleHandoff(env, msg, handoff, span, {
-      rejected: (reason) =>
-        noteRetag(env, job.episodeId, revision, { state: "failed", reason, finishedAt: new Date().toISOString() },
-          `the new chapters could not be written into the audio files (${reason}); they keep their previous chapters`),
-      retrying: (_delivery, reason) => noteRetag(env, job.episodeId, revision, { reason: `waiting for the processor: ${reason}` }),
-    }, `re-tag of episode ${job.episodeId}`);
+    await settleHandoff(
+      env,
+      msg,
+      handoff,
+      span,
+      {
+        rejected: (reason) =>
+          noteRetag(
+            env,
+            job.episodeId,
+            revision,
+            { state: "failed", reason, finishedAt: new Date().toISOString() },
+            `the new chapters could not be written into the audio files (${reason}); they keep their previous chapters`,
+          ),
+        retrying: (_delivery, reason) => noteRetag(env, job.episodeId, revision, { reason: `waiting for the processor: ${reason}` }),
+      },
+      `re-tag of episode ${job.episodeId}`,
+    );
   });
 }

@@ -10,7 +10,14 @@ import { suppliedChapters } from "../../shared/supplied-chapters.ts";
 import { applyEpisodeFields, EpisodeFieldError, parseEpisodeFields } from "../../shared/episode-details.ts";
 import { CHAPTERS_CONTENT_TYPE } from "../../shared/feed/rss.ts";
 import { InvalidChaptersError, parseChapters, renderChaptersJson } from "../../shared/feed/chapters.ts";
-import { MAX_TRANSCRIPT_BYTES, TRANSCRIPT_FILES, TRANSCRIPT_TYPES, TranscriptError, transcriptFormat, validateTranscript } from "../../shared/transcript.ts";
+import {
+  MAX_TRANSCRIPT_BYTES,
+  TRANSCRIPT_FILES,
+  TRANSCRIPT_TYPES,
+  TranscriptError,
+  transcriptFormat,
+  validateTranscript,
+} from "../../shared/transcript.ts";
 import { canonicalLanguage, LANGUAGE_RULE } from "../../shared/language.ts";
 import { keys, publicPaths, publicUrl } from "../../shared/storage-keys.ts";
 import { touch } from "../../shared/episode.ts";
@@ -122,7 +129,8 @@ episodeRoutes.patch("/:episodeId", async (c) => {
 episodeRoutes.post("/:episodeId/unpublish", async (c) => {
   const episode = await ownEpisode(c);
   if (episode instanceof Response) return episode;
-  if (episode.state !== "published") return c.json({ error: `episode is ${episode.state}: only a published episode can be unpublished` }, 409);
+  if (episode.state !== "published")
+    return c.json({ error: `episode is ${episode.state}: only a published episode can be unpublished` }, 409);
   return change(c, episode, (current) => ({ ...current, details: { ...current.details, unpublishedAt: new Date().toISOString() } }));
 });
 
@@ -139,7 +147,8 @@ episodeRoutes.post("/:episodeId/publish", async (c) => {
 episodeRoutes.delete("/:episodeId", async (c) => {
   const episode = await ownEpisode(c);
   if (episode instanceof Response) return episode;
-  if (episode.state === "uploading") return c.json({ error: "episode is still uploading: terminate the upload with a tus DELETE on its upload URL" }, 409);
+  if (episode.state === "uploading")
+    return c.json({ error: "episode is still uploading: terminate the upload with a tus DELETE on its upload URL" }, 409);
   if (inPipeline(episode)) return busy(c, episode);
   await removeEpisode(c.env, episode);
   return c.body(null, 204);
@@ -212,7 +221,8 @@ async function readAtMost(body: ReadableStream<Uint8Array> | null, max: number):
 episodeRoutes.put("/:episodeId/chapters", async (c) => {
   const episode = await ownEpisode(c);
   if (episode instanceof Response) return episode;
-  if (Number(c.req.header("Content-Length") ?? "0") > MAX_CHAPTERS_BYTES) return c.json({ error: `chapters must be at most ${MAX_CHAPTERS_BYTES} bytes` }, 413);
+  if (Number(c.req.header("Content-Length") ?? "0") > MAX_CHAPTERS_BYTES)
+    return c.json({ error: `chapters must be at most ${MAX_CHAPTERS_BYTES} bytes` }, 413);
   let value: unknown;
   try {
     value = await c.req.json();
@@ -249,7 +259,9 @@ async function supplyChapters(c: Context<ShowAccess>, episode: Episode, chapters
   if (inPipeline(episode)) return busy(c, episode);
   const { podcastId, episodeId } = episode;
   const supplied = await suppliedChapters(chapters);
-  await c.env.MEDIA.put(keys.suppliedChapters(podcastId, episodeId), JSON.stringify(supplied), { httpMetadata: { contentType: "application/json" } });
+  await c.env.MEDIA.put(keys.suppliedChapters(podcastId, episodeId), JSON.stringify(supplied), {
+    httpMetadata: { contentType: "application/json" },
+  });
   const file = "chapters.json";
   if (chapters.length) {
     await c.env.MEDIA.put(keys.media(podcastId, episodeId, file), renderChaptersJson(chapters), {
@@ -263,7 +275,12 @@ async function supplyChapters(c: Context<ShowAccess>, episode: Episode, chapters
     const next: Episode = chapters.length ? { ...rest, chapters: { url, count: chapters.length } } : rest;
     const renditionsExist = current.state === "published" && (current.renditions?.length ?? 0) > 0;
     if (renditionsExist && current.embeddedChapters !== supplied.revision) {
-      next.chaptersRetag = { state: "pending", revision: supplied.revision, traceId: traceIdOf(carrier), requestedAt: new Date().toISOString() };
+      next.chaptersRetag = {
+        state: "pending",
+        revision: supplied.revision,
+        traceId: traceIdOf(carrier),
+        requestedAt: new Date().toISOString(),
+      };
     } else if (current.chaptersRetag?.state === "pending") {
       // Back to what the renditions already carry: the pending re-tag has nothing left to do.
       next.chaptersRetag = { ...current.chaptersRetag, state: "done", revision: supplied.revision, finishedAt: new Date().toISOString() };
@@ -278,7 +295,10 @@ async function supplyChapters(c: Context<ShowAccess>, episode: Episode, chapters
       await c.env.JOBS.send(retagJobFor(updated, carrier), { contentType: "json" });
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
-      return c.json({ error: `chapters stored, but writing them into the audio files could not be started (${reason}): send them again` }, 503);
+      return c.json(
+        { error: `chapters stored, but writing them into the audio files could not be started (${reason}): send them again` },
+        503,
+      );
     }
   }
   return answer(c, updated);

@@ -56,7 +56,9 @@ export function episodeStatus(e: Episode, upload?: UploadProgress, links?: Honey
     ...(e.durationSeconds !== undefined ? { durationSeconds: e.durationSeconds } : {}),
     ...(upload ? { upload } : {}),
     ...(published && e.renditions
-      ? { renditions: e.renditions.map((r) => ({ id: r.id, url: r.url, mimeType: r.mimeType, bytes: r.bytes, bitrateKbps: r.bitrateKbps })) }
+      ? {
+          renditions: e.renditions.map((r) => ({ id: r.id, url: r.url, mimeType: r.mimeType, bytes: r.bytes, bitrateKbps: r.bitrateKbps })),
+        }
       : {}),
     ...(published && e.warnings?.length ? { warnings: e.warnings } : {}),
   };

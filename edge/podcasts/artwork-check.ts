@@ -32,7 +32,8 @@ export async function checkArtwork(url: string, fetcher: typeof fetch = fetch): 
   if (width < ARTWORK_RULE.minPx || width > ARTWORK_RULE.maxPx) {
     return `must be ${ARTWORK_RULE.minPx}-${ARTWORK_RULE.maxPx} px square; it is ${size}`;
   }
-  if (colour !== "rgb") return `must be in the RGB colour space; this ${format.toUpperCase()} is ${colour === "grey" ? "greyscale" : colour}`;
+  if (colour !== "rgb")
+    return `must be in the RGB colour space; this ${format.toUpperCase()} is ${colour === "grey" ? "greyscale" : colour}`;
   return header;
 }
 

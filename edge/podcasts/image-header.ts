@@ -26,7 +26,8 @@ function png(b: Uint8Array): ImageHeader | "short" | undefined {
   // Signature (8), then the IHDR chunk: length (4), "IHDR" (4), width, height, bit depth, colour type.
   if (String.fromCharCode(b[12]!, b[13]!, b[14]!, b[15]!) !== "IHDR") return undefined;
   const colourType = b[25]!;
-  const colour = colourType === 2 || colourType === 6 ? "rgb" : colourType === 0 || colourType === 4 ? "grey" : colourType === 3 ? "palette" : "other";
+  const colour =
+    colourType === 2 || colourType === 6 ? "rgb" : colourType === 0 || colourType === 4 ? "grey" : colourType === 3 ? "palette" : "other";
   return { format: "png", width: u32(b, 16), height: u32(b, 20), colour };
 }
 

@@ -27,7 +27,10 @@ const PODCAST_ID = /^[A-Za-z0-9-]{1,64}$/;
 
 function randomToken(bytes: number): string {
   const raw = crypto.getRandomValues(new Uint8Array(bytes));
-  return btoa(String.fromCharCode(...raw)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...raw))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 }
 
 const newUploadToken = (podcastId: string) => `pp_${podcastId}_${randomToken(32)}`;
@@ -45,7 +48,11 @@ async function jsonBody(c: Context): Promise<unknown | Response> {
 }
 
 /** Fields validated, artwork fetched and checked; a 400 naming the field otherwise. */
-async function checkedFields(c: Context, body: unknown, mode: "create" | "patch"): Promise<{ fields: PodcastFields; artwork?: Podcast["artwork"] } | Response> {
+async function checkedFields(
+  c: Context,
+  body: unknown,
+  mode: "create" | "patch",
+): Promise<{ fields: PodcastFields; artwork?: Podcast["artwork"] } | Response> {
   let fields: PodcastFields;
   try {
     fields = validatePodcastFields(body, mode);
@@ -162,7 +169,11 @@ podcastRoutes.post("/:podcastId/token", async (c) => {
   if (podcast instanceof Response) return podcast;
   const uploadToken = newUploadToken(podcast.podcastId);
   const hash = await sha256Hex(uploadToken);
-  await updateRecord<Podcast>(c.env.MEDIA, keys.podcast(podcast.podcastId), (current) => ({ ...current, uploadTokenSha256: hash, updatedAt: new Date().toISOString() }));
+  await updateRecord<Podcast>(c.env.MEDIA, keys.podcast(podcast.podcastId), (current) => ({
+    ...current,
+    uploadTokenSha256: hash,
+    updatedAt: new Date().toISOString(),
+  }));
   c.header("Cache-Control", "no-store");
   return c.json({ podcastId: podcast.podcastId, uploadToken });
 });
@@ -177,4 +188,3 @@ podcastRoutes.get("/:podcastId/episodes", async (c) => {
   c.header("Cache-Control", "no-store");
   return c.json(page);
 });
-

@@ -11,8 +11,21 @@ import { isHttpUrl } from "../../shared/episode-details.ts";
 export type PodcastFields = Partial<
   Pick<
     Podcast,
-    | "title" | "author" | "description" | "language" | "categories" | "explicit" | "artworkUrl" | "link" | "ownerEmail"
-    | "type" | "locked" | "copyright" | "complete" | "funding" | "newFeedUrl"
+    | "title"
+    | "author"
+    | "description"
+    | "language"
+    | "categories"
+    | "explicit"
+    | "artworkUrl"
+    | "link"
+    | "ownerEmail"
+    | "type"
+    | "locked"
+    | "copyright"
+    | "complete"
+    | "funding"
+    | "newFeedUrl"
   >
 > & { loudness?: Partial<LoudnessTarget> };
 
@@ -22,7 +35,16 @@ const OPTIONAL = ["artworkUrl", "link", "ownerEmail", "copyright", "funding", "n
 const DEFAULTED = { explicit: false, type: "episodic", locked: false, complete: false } as const;
 const KNOWN = new Set<string>([...REQUIRED, ...OPTIONAL, ...Object.keys(DEFAULTED), "category", "loudness"]);
 
-export const PODCAST_LIMITS = { title: 300, author: 300, descriptionBytes: 4000, copyright: 500, url: 2048, email: 254, funding: 10, fundingText: 128 } as const;
+export const PODCAST_LIMITS = {
+  title: 300,
+  author: 300,
+  descriptionBytes: 4000,
+  copyright: 500,
+  url: 2048,
+  email: 254,
+  funding: 10,
+  fundingText: 128,
+} as const;
 
 export class PodcastFieldError extends Error {}
 
@@ -87,7 +109,10 @@ export function validatePodcastFields(body: unknown, mode: "create" | "patch"): 
       if (typeof c !== "string") return fail(name, 'must be a string such as "Technology" or "Society & Culture > Documentary"');
       const problem = categoryProblem(c);
       if (problem) fail(name, problem);
-      return c.split(">").map((s) => s.trim()).join(" > ");
+      return c
+        .split(">")
+        .map((s) => s.trim())
+        .join(" > ");
     });
     if (new Set(cleaned).size !== cleaned.length) fail("categories", "lists a category twice");
     out.categories = cleaned;
@@ -105,7 +130,11 @@ export function validatePodcastFields(body: unknown, mode: "create" | "patch"): 
   if (has("ownerEmail")) {
     if (b.ownerEmail === null) out.ownerEmail = undefined;
     // Deliberately loose (directories check it by sending mail): one @, a dot in the domain, nothing XML or space-like.
-    else if (typeof b.ownerEmail !== "string" || b.ownerEmail.length > PODCAST_LIMITS.email || !/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>".]+$/.test(b.ownerEmail)) {
+    else if (
+      typeof b.ownerEmail !== "string" ||
+      b.ownerEmail.length > PODCAST_LIMITS.email ||
+      !/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>".]+$/.test(b.ownerEmail)
+    ) {
       fail("ownerEmail", "must be an e-mail address such as host@example.com");
     } else out.ownerEmail = b.ownerEmail;
   }
@@ -130,7 +159,8 @@ export function validatePodcastFields(body: unknown, mode: "create" | "patch"): 
         if (!item || typeof item !== "object") return fail(`funding[${i}]`, 'must be {"url", "text"}');
         if (typeof item.url !== "string" || !isHttpUrl(item.url)) fail(`funding[${i}].url`, "must be an http(s) URL");
         if (typeof item.text !== "string" || item.text.trim() === "") fail(`funding[${i}].text`, "is required");
-        if ((item.text as string).trim().length > PODCAST_LIMITS.fundingText) fail(`funding[${i}].text`, `must be at most ${PODCAST_LIMITS.fundingText} characters`);
+        if ((item.text as string).trim().length > PODCAST_LIMITS.fundingText)
+          fail(`funding[${i}].text`, `must be at most ${PODCAST_LIMITS.fundingText} characters`);
         return { url: item.url as string, text: (item.text as string).trim() };
       });
     }
@@ -139,7 +169,8 @@ export function validatePodcastFields(body: unknown, mode: "create" | "patch"): 
     const loudness = b.loudness as Record<string, unknown> | null;
     if (typeof loudness !== "object" || loudness === null || Array.isArray(loudness)) fail("loudness", "must be an object");
     const { integratedLufs: i, truePeakDbtp: tp } = loudness!;
-    if (i !== undefined && (typeof i !== "number" || i < -36 || i > -10)) fail("loudness.integratedLufs", "must be a number from -36 to -10");
+    if (i !== undefined && (typeof i !== "number" || i < -36 || i > -10))
+      fail("loudness.integratedLufs", "must be a number from -36 to -10");
     if (tp !== undefined && (typeof tp !== "number" || tp < -9 || tp > 0)) fail("loudness.truePeakDbtp", "must be a number from -9 to 0");
     out.loudness = { ...(i !== undefined && { integratedLufs: i }), ...(tp !== undefined && { truePeakDbtp: tp }) };
   }

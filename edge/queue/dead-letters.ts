@@ -25,7 +25,13 @@ function deadJob(body: unknown): { episodeId?: string; trace?: TraceCarrier } {
   };
 }
 
-export async function handleDeadLetter(env: Env, ctx: ExecutionContext, t: EdgeTelemetry, queue: string, msg: Message<unknown>): Promise<void> {
+export async function handleDeadLetter(
+  env: Env,
+  ctx: ExecutionContext,
+  t: EdgeTelemetry,
+  queue: string,
+  msg: Message<unknown>,
+): Promise<void> {
   const { episodeId, trace } = deadJob(msg.body);
   if (!episodeId) {
     console.error(`dropping dead letter ${msg.id}: no episode id`);

@@ -18,7 +18,14 @@ export interface HandoffRecord {
   retrying(delivery: number, reason: string): Promise<void>;
 }
 
-export async function settleHandoff(env: Env, msg: Message<unknown>, handoff: Handoff, span: ManualSpan, record: HandoffRecord, what: string): Promise<void> {
+export async function settleHandoff(
+  env: Env,
+  msg: Message<unknown>,
+  handoff: Handoff,
+  span: ManualSpan,
+  record: HandoffRecord,
+  what: string,
+): Promise<void> {
   span.setAttribute(ATTR.outcome, handoff.outcome);
   switch (handoff.outcome) {
     case "accepted":
@@ -36,9 +43,9 @@ export async function settleHandoff(env: Env, msg: Message<unknown>, handoff: Ha
       span.setAttribute(ATTR.failureReason, handoff.reason);
       span.setAttribute("audio.dispatch.retry_delay_seconds", delaySeconds);
       span.fail(handoff.reason);
-      await record.retrying(msg.attempts, handoff.reason).catch((err) =>
-        console.error(`${what}: could not record the retry reason: ${err instanceof Error ? err.message : err}`),
-      );
+      await record
+        .retrying(msg.attempts, handoff.reason)
+        .catch((err) => console.error(`${what}: could not record the retry reason: ${err instanceof Error ? err.message : err}`));
       msg.retry({ delaySeconds });
       return;
     }

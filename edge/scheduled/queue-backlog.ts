@@ -26,7 +26,14 @@ export function backlogPoints(queue: string, metrics: QueueMetrics, now: Date): 
   return [
     gauge(METRICS.queueBacklogMessages, "Messages waiting on the queue", "{message}", metrics.backlogCount, attributes, now),
     gauge(METRICS.queueBacklogBytes, "Bytes of the messages waiting on the queue", "By", metrics.backlogBytes, attributes, now),
-    gauge(METRICS.queueOldestMessageAge, "Age of the oldest message waiting on the queue", "s", oldestAgeSeconds(metrics.oldestMessageTimestamp, now), attributes, now),
+    gauge(
+      METRICS.queueOldestMessageAge,
+      "Age of the oldest message waiting on the queue",
+      "s",
+      oldestAgeSeconds(metrics.oldestMessageTimestamp, now),
+      attributes,
+      now,
+    ),
   ];
 }
 

@@ -14,8 +14,5 @@ export interface Emission {
 }
 
 export async function emit(t: EdgeTelemetry, { spans = [], metrics = [] }: Emission): Promise<void> {
-  await Promise.allSettled([
-    t.exporter && spans.length > 0 ? t.exporter.send(spans) : Promise.resolve(),
-    sendMetrics(t, metrics),
-  ]);
+  await Promise.allSettled([t.exporter && spans.length > 0 ? t.exporter.send(spans) : Promise.resolve(), sendMetrics(t, metrics)]);
 }

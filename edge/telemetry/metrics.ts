@@ -23,7 +23,11 @@ function nowNanos(at = Date.now()): bigint {
 /** One OTLP metrics request for the points; nothing when no endpoint is configured. Never throws. */
 export async function sendMetrics(t: EdgeTelemetry, points: MetricPoint[]): Promise<void> {
   if (!t.target || points.length === 0) return;
-  const body = encodeMetrics(t.resource.attributes, "podcast-edge", points.map((p) => ({ ...p, attributes: t.redactor.attributes(p.attributes) })));
+  const body = encodeMetrics(
+    t.resource.attributes,
+    "podcast-edge",
+    points.map((p) => ({ ...p, attributes: t.redactor.attributes(p.attributes) })),
+  );
   await postOtlp(t.target.metricsUrl, t.target.headers, body);
 }
 
@@ -35,17 +39,40 @@ export function counter(name: string, description: string, attributes: Attribute
 /** One duration in seconds, as a histogram point whose interval is the duration itself. */
 export function seconds(name: string, description: string, value: number, bounds: readonly number[], attributes: Attributes): MetricPoint {
   const now = nowNanos();
-  return { kind: "histogram", name, description, unit: "s", value, bounds, attributes, startNanos: now - BigInt(Math.round(value * 1e9)), timeNanos: now };
+  return {
+    kind: "histogram",
+    name,
+    description,
+    unit: "s",
+    value,
+    bounds,
+    attributes,
+    startNanos: now - BigInt(Math.round(value * 1e9)),
+    timeNanos: now,
+  };
 }
 
 /** A reading of something that goes up and down (a queue's backlog), as of `at`. */
-export function gauge(name: string, description: string, unit: string, value: number, attributes: Attributes, at = new Date()): MetricPoint {
+export function gauge(
+  name: string,
+  description: string,
+  unit: string,
+  value: number,
+  attributes: Attributes,
+  at = new Date(),
+): MetricPoint {
   return { kind: "gauge", name, description, unit, value, attributes, timeNanos: nowNanos(at.getTime()) };
 }
 
 export function uploadCompletedPoints(durationSeconds: number, attributes: Attributes): MetricPoint[] {
   return [
-    seconds(METRICS.uploadDuration, "Time from upload creation to its last byte stored", durationSeconds, UPLOAD_DURATION_BOUNDS, attributes),
+    seconds(
+      METRICS.uploadDuration,
+      "Time from upload creation to its last byte stored",
+      durationSeconds,
+      UPLOAD_DURATION_BOUNDS,
+      attributes,
+    ),
     counter(METRICS.uploadsCompleted, "Uploads whose last byte was stored", attributes),
   ];
 }
@@ -64,5 +91,7 @@ export function dispatchOutcomeMetric(t: EdgeTelemetry, attributes: Attributes):
  * the lag the consumer itself sees, per attempt. The backlog itself is a gauge (edge/scheduled/queue-backlog.ts).
  */
 export function queueWaitMetric(t: EdgeTelemetry, waitSeconds: number, attributes: Attributes): Promise<void> {
-  return sendMetrics(t, [seconds(METRICS.queueWait, "Time from a job's send to its delivery to the consumer", waitSeconds, QUEUE_WAIT_BOUNDS, attributes)]);
+  return sendMetrics(t, [
+    seconds(METRICS.queueWait, "Time from a job's send to its delivery to the consumer", waitSeconds, QUEUE_WAIT_BOUNDS, attributes),
+  ]);
 }

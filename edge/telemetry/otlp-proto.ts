@@ -143,10 +143,7 @@ export interface EncodableSpan {
 function encodeSpan(s: EncodableSpan): ProtoWriter {
   const ctx = s.spanContext();
   const parent = s.parentSpanContext?.spanId ?? s.parentSpanId;
-  const w = new ProtoWriter()
-    .bytes(1, hexBytes(ctx.traceId))
-    .bytes(2, hexBytes(ctx.spanId))
-    .string(3, ctx.traceState?.serialize());
+  const w = new ProtoWriter().bytes(1, hexBytes(ctx.traceId)).bytes(2, hexBytes(ctx.spanId)).string(3, ctx.traceState?.serialize());
   if (parent) w.bytes(4, hexBytes(parent));
   w.string(5, s.name)
     // OTLP's SpanKind is the API's plus one (0 is UNSPECIFIED).
@@ -234,7 +231,11 @@ function encodeMetric(m: MetricPoint): ProtoWriter {
     const dp = new ProtoWriter().fixed64(2, m.startNanos).fixed64(3, m.timeNanos).fixed64(4, 1n).double(5, m.value);
     const bucket = m.bounds.findIndex((b) => m.value <= b);
     const index = bucket === -1 ? m.bounds.length : bucket;
-    dp.packed64(6, [...m.bounds, Infinity].map((_, i) => (i === index ? 1n : 0n)), "fixed64");
+    dp.packed64(
+      6,
+      [...m.bounds, Infinity].map((_, i) => (i === index ? 1n : 0n)),
+      "fixed64",
+    );
     dp.packed64(7, [...m.bounds], "double");
     keyValues(dp, 9, m.attributes);
     dp.double(11, m.value).double(12, m.value);

@@ -5,7 +5,6 @@
 // which judges by the processor's own rules and words (shared/input-rules.ts).
 // ffmpeg's JS is served by the Worker; its 31 MB core from R2, fetched only once a file is chosen.
 
-
 (() => {
   const DECODE_SECONDS = 60;
   const MOUNT = "/input";
@@ -89,14 +88,14 @@
       try {
         // Its exit code is not reliable in ffmpeg.wasm (-1 after a good probe): the JSON is.
         const parsed = JSON.parse(probe.stdout.join("\n"));
-        info = parsed && (parsed.format || (parsed.streams?.length)) ? parsed : null;
+        info = parsed && (parsed.format || parsed.streams?.length) ? parsed : null;
       } catch {
         info = null;
       }
-      const streams = (info?.streams) || [];
+      const streams = info?.streams || [];
       const audio = streams.find((s) => s.codec_type === "audio");
-      const hasVideo = streams.some((s) => s.codec_type === "video" && !(s.disposition?.attached_pic));
-      const declared = Number((audio?.duration) || (info?.format?.duration));
+      const hasVideo = streams.some((s) => s.codec_type === "video" && !s.disposition?.attached_pic);
+      const declared = Number(audio?.duration || info?.format?.duration);
       const figures = {
         sizeBytes: file.size,
         durationSeconds: Number.isFinite(declared) ? declared : null,
@@ -118,9 +117,13 @@
       const first = await verdict(facts);
       if (!first.accepted) return { ...first, figures };
       const length = Number.isFinite(declared) ? declared : 0;
-      const parts = length > 2 * DECODE_SECONDS
-        ? [["-t", String(DECODE_SECONDS)], ["-sseof", `-${DECODE_SECONDS}`]]
-        : [[]];
+      const parts =
+        length > 2 * DECODE_SECONDS
+          ? [
+              ["-t", String(DECODE_SECONDS)],
+              ["-sseof", `-${DECODE_SECONDS}`],
+            ]
+          : [[]];
       let errors = 0;
       let firstError;
       let failure;
@@ -131,7 +134,10 @@
         failure = failure || d.failure;
       }
       figures.decode = { errors, failure, seconds: parts.length === 2 ? 2 * DECODE_SECONDS : length };
-      const second = await verdict({ ...facts, decode: { errors, ...(firstError ? { firstError } : {}), ...(failure ? { failure } : {}) } });
+      const second = await verdict({
+        ...facts,
+        decode: { errors, ...(firstError ? { firstError } : {}), ...(failure ? { failure } : {}) },
+      });
       return { ...second, figures };
     } finally {
       await ff.unmount(MOUNT);
@@ -143,10 +149,12 @@
    * unavailable } when this browser cannot run the checker (the server still checks after the upload).
    */
   function check(file) {
-    const result = queue.then(() => inspect(file)).catch((err) => ({
-      accepted: null,
-      unavailable: err?.message ? err.message : String(err),
-    }));
+    const result = queue
+      .then(() => inspect(file))
+      .catch((err) => ({
+        accepted: null,
+        unavailable: err?.message ? err.message : String(err),
+      }));
     queue = result;
     return result;
   }

@@ -62,7 +62,7 @@ uploadPageRoutes.on(["GET", "HEAD"], "/ffmpeg-core/:file", async (c) => {
   if (!Object.hasOwn(FFMPEG_CORE_FILES, file)) return c.json({ error: "not found" }, 404);
   const res = await serveObject(c.env.MEDIA, ffmpegCoreKey(file as FfmpegCoreFile), c.req.raw);
   if (res.status === 404) {
-    return c.json({ error: "the file checker is not installed: put @ffmpeg/core into R2 (README, \"Uploading from a browser\")" }, 404);
+    return c.json({ error: 'the file checker is not installed: put @ffmpeg/core into R2 (README, "Uploading from a browser")' }, 404);
   }
   const headers = new Headers(res.headers);
   for (const [k, v] of Object.entries(SECURITY_HEADERS)) headers.set(k, v);
@@ -132,9 +132,11 @@ function probedInput(body: unknown): ProbedInput | string {
 }
 
 // Without its script the form would fall back to a plain POST: say why nothing happened (the body is never read).
-uploadPageRoutes.post("/", () =>
-  new Response("This page needs JavaScript to upload: the file is sent in resumable pieces by its script.", {
-    status: 400,
-    headers: { ...SECURITY_HEADERS, "Content-Type": "text/plain; charset=utf-8" },
-  }),
+uploadPageRoutes.post(
+  "/",
+  () =>
+    new Response("This page needs JavaScript to upload: the file is sent in resumable pieces by its script.", {
+      status: 400,
+      headers: { ...SECURITY_HEADERS, "Content-Type": "text/plain; charset=utf-8" },
+    }),
 );

@@ -4,7 +4,6 @@
 // GET /episodes/:id is polled until the episode is published (links to its audio and the feed) or failed.
 // The upload token lives in this tab only (sessionStorage).
 
-
 (() => {
   // Cloudflare refuses request bodies over 100 MB on the Free and Pro plans: every PATCH stays below.
   const CHUNK_BYTES = 50 * 1024 * 1024;
@@ -120,7 +119,15 @@
     const d = figures.decode;
     text(
       "fig-decode",
-      !d ? "not decoded" : d.failure ? `failed: ${d.failure}` : d.errors ? `${d.errors} decode errors` : d.seconds >= 120 ? "first and last minute decode cleanly" : "decodes cleanly",
+      !d
+        ? "not decoded"
+        : d.failure
+          ? `failed: ${d.failure}`
+          : d.errors
+            ? `${d.errors} decode errors`
+            : d.seconds >= 120
+              ? "first and last minute decode cleanly"
+              : "decodes cleanly",
     );
     figuresList.hidden = false;
   }

@@ -32,9 +32,12 @@ export function readBody(body: ReadableStream<Uint8Array> | null, signal: AbortS
   };
   const onAbort = () => stop("terminated");
   signal.addEventListener("abort", onAbort);
-  const idleTimer = setInterval(() => {
-    if (Date.now() - waitingSince > idleMs) stop("idle");
-  }, Math.min(1000, idleMs));
+  const idleTimer = setInterval(
+    () => {
+      if (Date.now() - waitingSince > idleMs) stop("idle");
+    },
+    Math.min(1000, idleMs),
+  );
   return {
     reader,
     get stopped() {

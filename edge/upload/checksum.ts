@@ -21,7 +21,9 @@ export function parseUploadChecksum(header: string | null): ExpectedChecksum | u
   if (!m) throw new ChecksumHeaderError("Upload-Checksum must be an algorithm name, a space and a base64 digest");
   const algorithm = m[1]!.toLowerCase();
   if (!(algorithm in CHECKSUM_ALGORITHMS)) {
-    throw new ChecksumHeaderError(`Upload-Checksum algorithm "${algorithm}" is not supported (use ${Object.keys(CHECKSUM_ALGORITHMS).join(" or ")})`);
+    throw new ChecksumHeaderError(
+      `Upload-Checksum algorithm "${algorithm}" is not supported (use ${Object.keys(CHECKSUM_ALGORITHMS).join(" or ")})`,
+    );
   }
   let digest: Uint8Array;
   try {

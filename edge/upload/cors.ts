@@ -12,7 +12,10 @@ export const UPLOAD_METHODS = ["POST", "HEAD", "PATCH", "DELETE", "OPTIONS"] as 
 
 /** The Access-Control-Allow-Origin value for `origin`, or undefined if it may not upload. */
 export function allowedOrigin(allowed: string, origin: string): string | undefined {
-  const list = allowed.split(",").map((o) => o.trim().replace(/\/+$/, "")).filter(Boolean);
+  const list = allowed
+    .split(",")
+    .map((o) => o.trim().replace(/\/+$/, ""))
+    .filter(Boolean);
   if (list.includes("*")) return "*";
   return list.includes(origin) ? origin : undefined;
 }

@@ -18,7 +18,10 @@ export const uploadRoutes = new Hono<PodcastAuth>();
 const EPISODE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const OVERRIDABLE = new Set(["PATCH", "DELETE", "HEAD"]);
 
-uploadRoutes.use("*", uploadCors((env) => discoveryHeaders(uploadLimits(env))));
+uploadRoutes.use(
+  "*",
+  uploadCors((env) => discoveryHeaders(uploadLimits(env))),
+);
 // Refused before reaching an upload (401, 403, 412...): read a little of an unread body so the client sees
 // the answer, not a reset connection; never much, since the sender may not even be authenticated.
 uploadRoutes.use("*", async (c, next) => {
@@ -71,9 +74,18 @@ const onUpload = (method: (c: Context<PodcastAuth>) => string | undefined) => (c
 };
 
 // Hono routes HEAD through GET handlers; a plain GET is not part of tus.
-uploadRoutes.get("/:episodeId", onUpload((c) => (c.req.method === "HEAD" ? "HEAD" : undefined)));
-uploadRoutes.patch("/:episodeId", onUpload(() => "PATCH"));
-uploadRoutes.delete("/:episodeId", onUpload(() => "DELETE"));
+uploadRoutes.get(
+  "/:episodeId",
+  onUpload((c) => (c.req.method === "HEAD" ? "HEAD" : undefined)),
+);
+uploadRoutes.patch(
+  "/:episodeId",
+  onUpload(() => "PATCH"),
+);
+uploadRoutes.delete(
+  "/:episodeId",
+  onUpload(() => "DELETE"),
+);
 // X-HTTP-Method-Override (tus-js-client's overridePatchMethod) for networks that only pass GET and POST.
 uploadRoutes.post(
   "/:episodeId",

@@ -57,7 +57,8 @@ export function references(): References {
   const derivedIn = (d: Dataset) => new Set(DERIVED_COLUMNS.filter((c) => c.dataset === d).map((c) => c.alias));
   for (const d of DERIVED_COLUMNS) {
     for (const c of expressionColumns(d.expression)) add(refs.columns, d.dataset, c, `derived column ${d.alias}`);
-    for (const m of d.expression.matchAll(/EQUALS\(\$name, "([^"]+)"\)/g)) add(refs.spanNames, d.dataset, m[1]!, `derived column ${d.alias}`);
+    for (const m of d.expression.matchAll(/EQUALS\(\$name, "([^"]+)"\)/g))
+      add(refs.spanNames, d.dataset, m[1]!, `derived column ${d.alias}`);
   }
   for (const q of BOARD_QUERIES) fromQuery(refs, q.dataset, q.spec, `board query ${q.key}`, derivedIn(q.dataset));
   for (const t of TRIGGERS) fromQuery(refs, t.dataset, t.spec, `trigger ${t.key}`, derivedIn(t.dataset));

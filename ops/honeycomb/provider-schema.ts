@@ -8,9 +8,20 @@
 export type Schema = { [name: string]: true | Schema };
 
 /** Terraform's meta-arguments, accepted on every resource. */
-const META: Schema = { depends_on: true, count: true, for_each: true, provider: true, lifecycle: { create_before_destroy: true, prevent_destroy: true, ignore_changes: true, replace_triggered_by: true } };
+const META: Schema = {
+  depends_on: true,
+  count: true,
+  for_each: true,
+  provider: true,
+  lifecycle: { create_before_destroy: true, prevent_destroy: true, ignore_changes: true, replace_triggered_by: true },
+};
 
-const recipient: Schema = { id: true, target: true, type: true, notification_details: { pagerduty_severity: true, variable: { name: true, value: true } } };
+const recipient: Schema = {
+  id: true,
+  target: true,
+  type: true,
+  notification_details: { pagerduty_severity: true, variable: { name: true, value: true } },
+};
 
 export const RESOURCE_SCHEMAS: Record<string, Schema> = {
   honeycombio_derived_column: { ...META, alias: true, expression: true, dataset: true, description: true },
@@ -59,7 +70,17 @@ export const RESOURCE_SCHEMAS: Record<string, Schema> = {
     recipient,
     threshold: { op: true, value: true, exceeded_limit: true },
   },
-  honeycombio_slo: { ...META, name: true, sli: true, target_percentage: true, time_period: true, dataset: true, datasets: true, description: true, tags: true },
+  honeycombio_slo: {
+    ...META,
+    name: true,
+    sli: true,
+    target_percentage: true,
+    time_period: true,
+    dataset: true,
+    datasets: true,
+    description: true,
+    tags: true,
+  },
   honeycombio_burn_alert: {
     ...META,
     slo_id: true,

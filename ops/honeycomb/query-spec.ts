@@ -5,15 +5,52 @@
  * disallowed, so nothing else may appear.
  */
 export const CALCULATION_OPS = [
-  "COUNT", "CONCURRENCY", "SUM", "AVG", "COUNT_DISTINCT", "MAX", "MIN",
-  "P001", "P01", "P05", "P10", "P20", "P25", "P50", "P75", "P80", "P90", "P95", "P99", "P999",
-  "HEATMAP", "RATE_AVG", "RATE_SUM", "RATE_MAX", "COUNT_DATAPOINTS", "HISTOGRAM_COUNT",
+  "COUNT",
+  "CONCURRENCY",
+  "SUM",
+  "AVG",
+  "COUNT_DISTINCT",
+  "MAX",
+  "MIN",
+  "P001",
+  "P01",
+  "P05",
+  "P10",
+  "P20",
+  "P25",
+  "P50",
+  "P75",
+  "P80",
+  "P90",
+  "P95",
+  "P99",
+  "P999",
+  "HEATMAP",
+  "RATE_AVG",
+  "RATE_SUM",
+  "RATE_MAX",
+  "COUNT_DATAPOINTS",
+  "HISTOGRAM_COUNT",
 ] as const;
 export type CalculationOp = (typeof CALCULATION_OPS)[number];
 
 export const FILTER_OPS = [
-  "=", "!=", ">", ">=", "<", "<=", "starts-with", "does-not-start-with", "ends-with", "does-not-end-with",
-  "exists", "does-not-exist", "contains", "does-not-contain", "in", "not-in",
+  "=",
+  "!=",
+  ">",
+  ">=",
+  "<",
+  "<=",
+  "starts-with",
+  "does-not-start-with",
+  "ends-with",
+  "does-not-end-with",
+  "exists",
+  "does-not-exist",
+  "contains",
+  "does-not-contain",
+  "in",
+  "not-in",
 ] as const;
 export type FilterOp = (typeof FILTER_OPS)[number];
 
@@ -53,8 +90,20 @@ export interface QuerySpec {
 
 /** Every field a QuerySpec may carry (the provider's json tags). */
 export const QUERY_SPEC_FIELDS = [
-  "calculations", "calculated_fields", "formulas", "filters", "filter_combination", "breakdowns", "orders",
-  "havings", "limit", "time_range", "start_time", "end_time", "granularity", "compare_time_offset_seconds",
+  "calculations",
+  "calculated_fields",
+  "formulas",
+  "filters",
+  "filter_combination",
+  "breakdowns",
+  "orders",
+  "havings",
+  "limit",
+  "time_range",
+  "start_time",
+  "end_time",
+  "granularity",
+  "compare_time_offset_seconds",
 ] as const;
 
 /** The provider's default when time_range is left out. */

@@ -4,21 +4,21 @@
  * honeycombio_flexible_board, honeycombio_trigger, honeycombio_slo,
  * honeycombio_burn_alert. Datasets and the alert recipient are variables.
  */
-import {
-  BOARD,
-  BOARD_QUERIES,
-  BURN_ALERTS,
-  DERIVED_COLUMNS,
-  SLO,
-  TRIGGERS,
-  type Dataset,
-} from "./definitions.ts";
+import { BOARD, BOARD_QUERIES, BURN_ALERTS, DERIVED_COLUMNS, SLO, TRIGGERS, type Dataset } from "./definitions.ts";
 import type { QuerySpec } from "./query-spec.ts";
 
 const DATASET_VARIABLES: Record<Dataset, { name: string; default: string; description: string }> = {
   edge: { name: "edge_dataset", default: "podcast-edge", description: "Dataset of the edge's spans (its OTEL_SERVICE_NAME)" },
-  processor: { name: "processor_dataset", default: "podcast-processor", description: "Dataset of the processor's spans (its service.name)" },
-  metrics: { name: "metrics_dataset", default: "podcast-metrics", description: "Dataset both services' metrics go to (x-honeycomb-dataset)" },
+  processor: {
+    name: "processor_dataset",
+    default: "podcast-processor",
+    description: "Dataset of the processor's spans (its service.name)",
+  },
+  metrics: {
+    name: "metrics_dataset",
+    default: "podcast-metrics",
+    description: "Dataset both services' metrics go to (x-honeycomb-dataset)",
+  },
 };
 
 const dataset = (d: Dataset) => `\${var.${DATASET_VARIABLES[d].name}}`;
@@ -61,7 +61,10 @@ export function buildTerraform(): Record<string, unknown> {
     }),
   );
   const annotations = Object.fromEntries(
-    BOARD_QUERIES.map((q) => [q.key, { dataset: dataset(q.dataset), query_id: `\${honeycombio_query.${q.key}.id}`, name: q.name, description: q.answers }]),
+    BOARD_QUERIES.map((q) => [
+      q.key,
+      { dataset: dataset(q.dataset), query_id: `\${honeycombio_query.${q.key}.id}`, name: q.name, description: q.answers },
+    ]),
   );
   const board = {
     pipeline: {
@@ -97,7 +100,13 @@ export function buildTerraform(): Record<string, unknown> {
           query_json: queryJson(t.spec),
           frequency: t.frequency,
           alert_type: "on_change",
-          threshold: [{ op: t.threshold.op, value: t.threshold.value, ...(t.threshold.exceeded_limit ? { exceeded_limit: t.threshold.exceeded_limit } : {}) }],
+          threshold: [
+            {
+              op: t.threshold.op,
+              value: t.threshold.value,
+              ...(t.threshold.exceeded_limit ? { exceeded_limit: t.threshold.exceeded_limit } : {}),
+            },
+          ],
           ...(t.baseline ? { baseline_details: [{ type: t.baseline.type, offset_minutes: t.baseline.offset_minutes }] } : {}),
           recipient,
           ...(replaced.length ? { depends_on: replaced } : {}),
@@ -117,7 +126,10 @@ export function buildTerraform(): Record<string, unknown> {
     },
   };
   const burnAlerts = Object.fromEntries(
-    BURN_ALERTS.map(({ key, ...a }) => [key, { ...a, dataset: dataset(SLO.dataset), slo_id: `\${honeycombio_slo.${SLO.key}.id}`, recipient }]),
+    BURN_ALERTS.map(({ key, ...a }) => [
+      key,
+      { ...a, dataset: dataset(SLO.dataset), slo_id: `\${honeycombio_slo.${SLO.key}.id}`, recipient },
+    ]),
   );
 
   return {

@@ -30,7 +30,8 @@ export function querySpecErrors(spec: QuerySpec): string[] {
     const unary = f.op === "exists" || f.op === "does-not-exist";
     if (unary && f.value !== undefined) errors.push(`filter ${f.column} ${f.op} takes no value`);
     if (!unary && f.value === undefined) errors.push(`filter ${f.column} ${f.op} needs a value`);
-    if ((f.op === "in" || f.op === "not-in") !== Array.isArray(f.value)) errors.push(`filter ${f.column} ${f.op}: only in/not-in take a list`);
+    if ((f.op === "in" || f.op === "not-in") !== Array.isArray(f.value))
+      errors.push(`filter ${f.column} ${f.op}: only in/not-in take a list`);
   }
   for (const h of spec.havings ?? []) {
     if (h.calculate_op === "HEATMAP") errors.push("a having cannot use HEATMAP");
@@ -72,7 +73,8 @@ export function triggerErrors(t: Trigger): string[] {
     const count = calcs.length === 1 ? 1 : (q.havings ?? []).length === 0 ? calcs.length : notHaving.length;
     if (count !== 1) e(`trigger queries must contain a single calculation, found ${count}`);
   }
-  if (t.frequency % 60 !== 0 || t.frequency < 60 || t.frequency > 86_400) e(`frequency ${t.frequency} must be a multiple of 60 in 60..86400`);
+  if (t.frequency % 60 !== 0 || t.frequency < 60 || t.frequency > 86_400)
+    e(`frequency ${t.frequency} must be a multiple of 60 in 60..86400`);
   const time = q.time_range ?? DEFAULT_TIME_RANGE;
   if (time < t.frequency) e(`query time range ${time} is shorter than the frequency ${t.frequency}`);
   if (time > t.frequency * 4) e(`query time range ${time} is more than 4x the frequency ${t.frequency}`);
@@ -107,7 +109,10 @@ export function sloErrors(slo: Slo, derived: DerivedColumn[], alerts: BurnAlert[
   if (slo.description.length > 1023) errors.push(`SLO ${slo.key}: description length`);
   for (const a of alerts) {
     if (a.alert_type === "exhaustion_time" && !(a.exhaustion_minutes >= 0)) errors.push(`burn alert ${a.key}: exhaustion_minutes`);
-    if (a.alert_type === "budget_rate" && !(a.budget_rate_window_minutes >= 60 && a.budget_rate_decrease_percent > 0 && a.budget_rate_decrease_percent <= 100)) {
+    if (
+      a.alert_type === "budget_rate" &&
+      !(a.budget_rate_window_minutes >= 60 && a.budget_rate_decrease_percent > 0 && a.budget_rate_decrease_percent <= 100)
+    ) {
       errors.push(`burn alert ${a.key}: budget rate window/percent`);
     }
   }

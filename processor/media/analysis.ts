@@ -50,7 +50,14 @@ const dbValue = (v: string) => (v === "-inf" ? -Infinity : v === "inf" ? Infinit
 
 /** Collects the three astats instances' end-of-stream reports. */
 function astatsCollector() {
-  const stats: PartStats = { channels: [], fullRmsDb: -Infinity, fullTroughDb: -Infinity, lowRmsDb: -Infinity, lowTroughDb: -Infinity, seconds: 0 };
+  const stats: PartStats = {
+    channels: [],
+    fullRmsDb: -Infinity,
+    fullTroughDb: -Infinity,
+    lowRmsDb: -Infinity,
+    lowTroughDb: -Infinity,
+    seconds: 0,
+  };
   const line = /^\[astats@(raw|full|low) @ [^\]]+\] (.+)$/;
   return {
     stats,
@@ -103,7 +110,26 @@ export async function analyseSource(
     astats.stats.seconds = seconds;
     await runTool(
       tools.ffmpeg,
-      ["-nostdin", "-hide_banner", "-nostats", ...window, "-i", file, "-filter_complex", GRAPH, "-map", "[f]", "-f", "null", "-", "-map", "[l]", "-f", "null", "-"],
+      [
+        "-nostdin",
+        "-hide_banner",
+        "-nostats",
+        ...window,
+        "-i",
+        file,
+        "-filter_complex",
+        GRAPH,
+        "-map",
+        "[f]",
+        "-f",
+        "null",
+        "-",
+        "-map",
+        "[l]",
+        "-f",
+        "null",
+        "-",
+      ],
       { signal, onStderrLine: (l) => astats.onLine(l) || log.onLine(l) },
     );
     return astats.stats;

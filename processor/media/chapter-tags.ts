@@ -32,7 +32,13 @@ function clock(seconds: number): string {
  * `chaptersFile`: the chapters in FFMETADATA1 (processor/media/ffmetadata.ts), for MP3 and MP4;
  * absent (or an empty `chapters`) removes the chapters.
  */
-export function retagArgs(spec: RenditionSpec, input: string, output: string, chapters: readonly Chapter[], chaptersFile?: string): string[] {
+export function retagArgs(
+  spec: RenditionSpec,
+  input: string,
+  output: string,
+  chapters: readonly Chapter[],
+  chaptersFile?: string,
+): string[] {
   const withFile = chapters.length > 0 && chaptersFile !== undefined && spec.codec !== "opus";
   const args = ["-nostdin", "-hide_banner", "-nostats", "-v", "error", "-y", "-i", input];
   if (withFile) args.push("-f", "ffmetadata", "-i", chaptersFile);

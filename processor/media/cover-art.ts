@@ -52,7 +52,11 @@ export async function chooseCoverArt(
 async function uploadCover(source: CoverSource, jobDir: string, tools: MediaTools, span: Span, signal?: AbortSignal): Promise<string> {
   const map = `0:${source.coverStreamIndex}`;
   const original = path.join(jobDir, "upload-cover");
-  await runTool(tools.ffmpeg, ["-nostdin", "-v", "error", "-y", "-i", source.sourcePath, "-map", map, "-c", "copy", "-f", "image2", original], { signal });
+  await runTool(
+    tools.ffmpeg,
+    ["-nostdin", "-v", "error", "-y", "-i", source.sourcePath, "-map", map, "-c", "copy", "-f", "image2", original],
+    { signal },
+  );
   const bytes = (await stat(original)).size;
   const tooBig = bytes > COVER_MAX_BYTES || (source.coverPixels ?? 0) > COVER_MAX_PIXELS;
   span.setAttributes({ "audio.artwork.upload_bytes": bytes, "audio.artwork.scaled": tooBig });
@@ -61,7 +65,25 @@ async function uploadCover(source: CoverSource, jobDir: string, tools: MediaTool
   const fit = `scale=w='min(${COVER_MAX_PIXELS},iw)':h='min(${COVER_MAX_PIXELS},ih)':force_original_aspect_ratio=decrease`;
   await runTool(
     tools.ffmpeg,
-    ["-nostdin", "-v", "error", "-y", "-i", original, "-vf", `${fit},format=yuvj420p`, "-frames:v", "1", "-q:v", "3", "-f", "image2", "-c:v", "mjpeg", scaled],
+    [
+      "-nostdin",
+      "-v",
+      "error",
+      "-y",
+      "-i",
+      original,
+      "-vf",
+      `${fit},format=yuvj420p`,
+      "-frames:v",
+      "1",
+      "-q:v",
+      "3",
+      "-f",
+      "image2",
+      "-c:v",
+      "mjpeg",
+      scaled,
+    ],
     { signal },
   );
   span.setAttribute("audio.artwork.bytes", (await stat(scaled)).size);

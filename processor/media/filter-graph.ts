@@ -48,7 +48,9 @@ export function masteringFilters(chain: MasteringChain, sourceChannels: number):
   f.push(`volume=${chain.gainDb.toFixed(2)}dB:precision=float`);
   if (chain.compressor) {
     const c = chain.compressor;
-    f.push(`acompressor=threshold=${lin(c.thresholdDb).toFixed(5)}:ratio=${c.ratio}:attack=${c.attackMs}:release=${c.releaseMs}:knee=2.8:detection=rms`);
+    f.push(
+      `acompressor=threshold=${lin(c.thresholdDb).toFixed(5)}:ratio=${c.ratio}:attack=${c.attackMs}:release=${c.releaseMs}:knee=2.8:detection=rms`,
+    );
   }
   return f.join(",");
 }

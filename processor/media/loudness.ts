@@ -87,7 +87,12 @@ export class Ebur128Log {
       return true;
     }
     if (!this.onFrame || !m) return false;
-    const peak = Math.max(...m[4]!.trim().split(/\s+/).map((v) => (v === "-inf" ? -120 : Number(v))));
+    const peak = Math.max(
+      ...m[4]!
+        .trim()
+        .split(/\s+/)
+        .map((v) => (v === "-inf" ? -120 : Number(v))),
+    );
     this.recent.push(peak);
     if (this.recent.length > 4) this.recent.shift();
     this.onFrame({ t: Number(m[1]), m: Number(m[2]), s: Number(m[3]), peak, blockPeak: Math.max(...this.recent) });
@@ -100,13 +105,27 @@ export class Ebur128Log {
 }
 
 /** Runs ebur128 over `inputArgs`, read by `log` (its frames are printed only when it has a frame reader). */
-async function ebur128(tools: MediaTools, inputArgs: string[], signal: AbortSignal | undefined, log = new Ebur128Log()): Promise<LoudnessMeasurement> {
+async function ebur128(
+  tools: MediaTools,
+  inputArgs: string[],
+  signal: AbortSignal | undefined,
+  log = new Ebur128Log(),
+): Promise<LoudnessMeasurement> {
   await runTool(
     tools.ffmpeg,
     [
-      "-nostdin", "-hide_banner", "-nostats", ...inputArgs, "-map", "0:a:0",
+      "-nostdin",
+      "-hide_banner",
+      "-nostats",
+      ...inputArgs,
+      "-map",
+      "0:a:0",
       // framelog=verbose: ffmpeg 5.1 otherwise prints a line per 100 ms at info level (CPU spent on nothing).
-      "-af", `ebur128=peak=true:framelog=${log.readsFrames ? "info" : "verbose"}`, "-f", "null", "-",
+      "-af",
+      `ebur128=peak=true:framelog=${log.readsFrames ? "info" : "verbose"}`,
+      "-f",
+      "null",
+      "-",
     ],
     { signal, onStderrLine: (line) => void log.onLine(line) },
   );
@@ -232,7 +251,9 @@ export const LIMITER_LOSS_PER_DB = 0.35;
  * mastering plan re-fits it on each episode from what its shared limiter took.
  */
 export function predictLimitedLufs(blocks: BlockHistogram, gainDb: number, ceilingDb?: number, lossPerDb = LIMITER_LOSS_PER_DB): number {
-  return blocks.integrated((lufs, peak) => lufs + gainDb - (ceilingDb === undefined ? 0 : lossPerDb * Math.max(0, peak + gainDb - ceilingDb)));
+  return blocks.integrated(
+    (lufs, peak) => lufs + gainDb - (ceilingDb === undefined ? 0 : lossPerDb * Math.max(0, peak + gainDb - ceilingDb)),
+  );
 }
 
 export interface SourceLoudness extends LoudnessMeasurement {
@@ -301,6 +322,8 @@ export async function measureInParts(
   slots: Slots,
   signal?: AbortSignal,
 ): Promise<SourceLoudness> {
-  const { loudness } = await inParts(durationSeconds, slots, (window, _seconds, log) => ebur128(tools, [...window, "-i", file], signal, log).then(() => undefined));
+  const { loudness } = await inParts(durationSeconds, slots, (window, _seconds, log) =>
+    ebur128(tools, [...window, "-i", file], signal, log).then(() => undefined),
+  );
   return loudness;
 }

@@ -28,11 +28,10 @@ export interface Probe {
 }
 
 export async function probe(tools: MediaTools, file: string, signal?: AbortSignal): Promise<Probe> {
-  const { stdout } = await runTool(
-    tools.ffprobe,
-    ["-v", "error", "-show_format", "-show_streams", "-show_chapters", "-of", "json", file],
-    { signal, captureStdout: true },
-  );
+  const { stdout } = await runTool(tools.ffprobe, ["-v", "error", "-show_format", "-show_streams", "-show_chapters", "-of", "json", file], {
+    signal,
+    captureStdout: true,
+  });
   const parsed = JSON.parse(stdout || "{}") as Partial<Probe>;
   return { streams: parsed.streams ?? [], chapters: parsed.chapters ?? [], format: parsed.format ?? {} };
 }

@@ -68,7 +68,7 @@ export function runTool(binary: string, args: string[], opts: RunOptions = {}): 
     let tail = "";
     let stdout = "";
     const stderr = lines((line) => {
-      tail = (`${tail + line}\n`).slice(-TAIL_BYTES);
+      tail = `${tail + line}\n`.slice(-TAIL_BYTES);
       opts.onStderrLine?.(line);
     });
     child.stderr!.setEncoding("utf8");

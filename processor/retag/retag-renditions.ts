@@ -56,7 +56,10 @@ export async function runRetag(job: RetagChaptersJob, held: HeldLease, deps: Job
     // (not the ones that just failed: supplying them again retries).
     const episode = await deps.bucket.getJson<Episode>(keys.episode(job.episodeId)).catch(() => undefined);
     const behind = episode && (await retagNeeded(deps.bucket, episode).catch(() => undefined));
-    lease = behind && behind.revision !== failed ? await acquireLease(deps.bucket, job.episodeId, deps.leaseSeconds ?? 60, deps.maxRunSeconds) : undefined;
+    lease =
+      behind && behind.revision !== failed
+        ? await acquireLease(deps.bucket, job.episodeId, deps.leaseSeconds ?? 60, deps.maxRunSeconds)
+        : undefined;
   }
   if (deps.afterJob) await Promise.race([deps.afterJob(), new Promise((r) => setTimeout(r, 5000).unref())]);
 }
@@ -80,10 +83,11 @@ async function retagWhileBehind(episodeId: string, held: HeldLease, deps: JobDep
           [ATTR.chapterCount]: supplied.chapters.length,
         },
       },
-      (span) => retagOnce(episode, supplied, held, deps).then((generation) => {
-        span.setAttribute(ATTR.retagGeneration, generation);
-        return true;
-      }),
+      (span) =>
+        retagOnce(episode, supplied, held, deps).then((generation) => {
+          span.setAttribute(ATTR.retagGeneration, generation);
+          return true;
+        }),
     ).catch(async (err) => {
       if (!held.lost.aborted) await recordFailure(deps.bucket, episode, supplied, err);
       return false;
@@ -109,12 +113,20 @@ async function retagOnce(episode: Episode, supplied: SuppliedChapters, held: Hel
   try {
     const files = old.map((r) => {
       const file = mediaFile(renditionSpec(r.id).file, generation);
-      return { rendition: r, spec: renditionSpec(r.id), file, input: path.join(dir, `in-${file}`), output: path.join(dir, file), key: keys.media(podcastId, episodeId, file) };
+      return {
+        rendition: r,
+        spec: renditionSpec(r.id),
+        file,
+        input: path.join(dir, `in-${file}`),
+        output: path.join(dir, file),
+        key: keys.media(podcastId, episodeId, file),
+      };
     });
     await step("download", () => Promise.all(files.map((f) => bucket.download(f.rendition.key, f.input, signal))));
 
     const chaptersFile = path.join(dir, "chapters.ffmeta");
-    if (supplied.chapters.length) await writeFile(chaptersFile, ffmetadataChapters(supplied.chapters, episode.durationSeconds ?? Number.MAX_SAFE_INTEGER));
+    if (supplied.chapters.length)
+      await writeFile(chaptersFile, ffmetadataChapters(supplied.chapters, episode.durationSeconds ?? Number.MAX_SAFE_INTEGER));
     const slots = new Slots(deps.ffmpegProcesses);
     const sizes = await step("rewrite", () =>
       Promise.all(
@@ -125,7 +137,8 @@ async function retagOnce(episode: Episode, supplied: SuppliedChapters, held: Hel
             if (f.spec.codec === "mp3" && episode.description) await writeId3Comment(f.output, episode.description);
             const [before, after] = [`${f.input}.md5`, `${f.output}.md5`];
             await runTool(deps.tools.ffmpeg, audioPacketsMd5Args(f.input, f.output, before, after), { signal });
-            if ((await readFile(before, "utf8")) !== (await readFile(after, "utf8"))) throw new Error(`${f.file}: the audio changed while re-tagging (it must be copied as it was)`);
+            if ((await readFile(before, "utf8")) !== (await readFile(after, "utf8")))
+              throw new Error(`${f.file}: the audio changed while re-tagging (it must be copied as it was)`);
             return (await stat(f.output)).size;
           }),
         ),
@@ -163,7 +176,9 @@ async function retagOnce(episode: Episode, supplied: SuppliedChapters, held: Hel
           renditions,
           mediaGeneration: generation,
           embeddedChapters: supplied.revision,
-          ...(chaptersRetag && chaptersRetag.revision === supplied.revision ? { chaptersRetag: { ...chaptersRetag, state: "done" as const, finishedAt: now } } : {}),
+          ...(chaptersRetag && chaptersRetag.revision === supplied.revision
+            ? { chaptersRetag: { ...chaptersRetag, state: "done" as const, finishedAt: now } }
+            : {}),
           warnings: rest.length ? rest : undefined,
           updatedAt: now,
         };
@@ -223,7 +238,9 @@ async function recordFailure(bucket: ObjectStore, episode: Episode, supplied: Su
     return {
       ...current,
       warnings: [...rest, { kind: "chapters", message }],
-      ...(retag && retag.revision === supplied.revision ? { chaptersRetag: { ...retag, state: "failed" as const, finishedAt: now, reason } } : {}),
+      ...(retag && retag.revision === supplied.revision
+        ? { chaptersRetag: { ...retag, state: "failed" as const, finishedAt: now, reason } }
+        : {}),
       updatedAt: now,
     };
   }).catch((e) => console.error(`re-tag ${episode.episodeId}: could not record the failure: ${describeError(e)}`));

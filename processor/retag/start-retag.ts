@@ -35,5 +35,9 @@ export async function startRetag(job: RetagChaptersJob, deps: JobDeps, parent: C
   if (!(await retagNeeded(deps.bucket, episode))) return nothingToDo;
   const held = await acquireLease(deps.bucket, episodeId, deps.leaseSeconds ?? 60, deps.maxRunSeconds);
   if (!held) return { outcome: { outcome: "running", episodeId }, status: 202 };
-  return { outcome: { outcome: "accepted", episodeId, attempt: episode.attempts }, status: 202, run: () => runRetag(job, held, deps, parent) };
+  return {
+    outcome: { outcome: "accepted", episodeId, attempt: episode.attempts },
+    status: 202,
+    run: () => runRetag(job, held, deps, parent),
+  };
 }

@@ -72,9 +72,15 @@ export async function distribute(input: DistributeInput, ctx: StageContext): Pro
     sampleRate: r.sampleRate,
     durationSeconds: round3(r.durationSeconds),
     loudness: r.loudness,
-    chain: { ...(r.branch.limiterCeilingDb !== undefined ? { limiterCeilingDb: r.branch.limiterCeilingDb } : {}), extraGainDb: r.branch.extraGainDb ?? 0, corrected: r.corrected },
+    chain: {
+      ...(r.branch.limiterCeilingDb !== undefined ? { limiterCeilingDb: r.branch.limiterCeilingDb } : {}),
+      extraGainDb: r.branch.extraGainDb ?? 0,
+      corrected: r.corrected,
+    },
   }));
-  const warnings = input.renditions.flatMap((r) => (r.warning ? [{ kind: "loudness" as const, rendition: r.spec.id, message: r.warning }] : []));
+  const warnings = input.renditions.flatMap((r) =>
+    r.warning ? [{ kind: "loudness" as const, rendition: r.spec.id, message: r.warning }] : [],
+  );
   const main = input.renditions.find((r) => r.spec.id === DEFAULT_RENDITION) ?? input.renditions[0]!;
 
   // A redelivered job keeps the episode's first publication time: apps sort and notify by it.

@@ -35,7 +35,14 @@ import { InputRejected } from "../errors.ts";
 import { analyseSource, type SourceAnalysis } from "../media/analysis.ts";
 import { codecArgs } from "../media/encoders.ts";
 import { branchFilters, masteringFilters, type BranchPlan, type MasteringChain } from "../media/filter-graph.ts";
-import { BlockHistogram, Ebur128Log, LIMITER_LOSS_PER_DB, measureLoudness, predictLimitedLufs, type LoudnessMeasurement } from "../media/loudness.ts";
+import {
+  BlockHistogram,
+  Ebur128Log,
+  LIMITER_LOSS_PER_DB,
+  measureLoudness,
+  predictLimitedLufs,
+  type LoudnessMeasurement,
+} from "../media/loudness.ts";
 import { Slots } from "../media/slots.ts";
 import { runTool } from "../media/tools.ts";
 import type { StageContext } from "./context.ts";
@@ -138,7 +145,19 @@ export async function normalize(input: NormalizeInput, ctx: StageContext): Promi
   const calibration = {} as Record<RenditionId, Calibration>;
   await Promise.all(
     RENDITIONS.map(async (spec) => {
-      const c = await calibrateRendition(ctx, slots, spec, excerpt, checkExcerpt, chain.channels, gainDb, master.measured.truePeakDbtp, master.blocks, target, master.lossPerDb);
+      const c = await calibrateRendition(
+        ctx,
+        slots,
+        spec,
+        excerpt,
+        checkExcerpt,
+        chain.channels,
+        gainDb,
+        master.measured.truePeakDbtp,
+        master.blocks,
+        target,
+        master.lossPerDb,
+      );
       branches[spec.id] = c.branch;
       calibration[spec.id] = c.calibration;
     }),
@@ -236,7 +255,9 @@ export function planChain(target: LoudnessTarget, a: SourceAnalysis, source: Pic
   const inputLufs = a.integratedLufs + monoFromStereo;
   // The leveller never lifts what is 25 dB under the programme (room tone, hum, breaths).
   const leveller =
-    a.loudnessRangeLu > LEVELLER_LRA_LU ? { targetRmsDb: target.integratedLufs, maxGainDb: 20, floorDb: round2(a.integratedLufs - 25) } : undefined;
+    a.loudnessRangeLu > LEVELLER_LRA_LU
+      ? { targetRmsDb: target.integratedLufs, maxGainDb: 20, floorDb: round2(a.integratedLufs - 25) }
+      : undefined;
   const gainDb = leveller ? 0 : round2(target.integratedLufs - inputLufs);
   const plr = a.truePeakDbtp - a.integratedLufs;
   const allowed = target.truePeakDbtp - target.integratedLufs;
@@ -278,10 +299,28 @@ async function renderMeasured(ctx: StageContext, input: string, graph: string, o
   await runTool(
     ctx.tools.ffmpeg,
     [
-      "-nostdin", "-hide_banner", "-nostats", "-y", "-i", input,
-      "-filter_complex", `${graph},asplit[w][m];[m]ebur128=peak=true:framelog=info[e]`,
-      "-map", "[w]", "-map_metadata", "-1", "-c:a", "pcm_f32le", "-rf64", "auto", out,
-      "-map", "[e]", "-f", "null", "-",
+      "-nostdin",
+      "-hide_banner",
+      "-nostats",
+      "-y",
+      "-i",
+      input,
+      "-filter_complex",
+      `${graph},asplit[w][m];[m]ebur128=peak=true:framelog=info[e]`,
+      "-map",
+      "[w]",
+      "-map_metadata",
+      "-1",
+      "-c:a",
+      "pcm_f32le",
+      "-rf64",
+      "auto",
+      out,
+      "-map",
+      "[e]",
+      "-f",
+      "null",
+      "-",
     ],
     { signal: ctx.signal, onStderrLine: (l) => void log.onLine(l) },
   );
@@ -305,7 +344,12 @@ async function renderMeasured(ctx: StageContext, input: string, graph: string, o
  * `count` windows of EXCERPT_WINDOW_S, none overlapping each other or `exclude`
  * (the held-out set is chosen the same way from what the first left).
  */
-export function excerptStarts(frames: readonly { t: number; peak: number }[], count: number, duration: number, exclude: readonly number[] = []): number[] {
+export function excerptStarts(
+  frames: readonly { t: number; peak: number }[],
+  count: number,
+  duration: number,
+  exclude: readonly number[] = [],
+): number[] {
   const w = EXCERPT_WINDOW_S;
   const starts: number[] = [];
   const take = (centre: number) => {
@@ -440,14 +484,37 @@ async function encodeExcerpt(
     `[u]anull${extra},ebur128@unlimited=peak=true:framelog=info[ue];` +
     `[b]${branchFilters(spec, branch, channels)},asplit[enc][m];[m]ebur128@fed=peak=true:framelog=verbose[e]`;
   const unlimitedBlocks = new BlockHistogram();
-  const logs: Record<string, Ebur128Log> = { fed: new Ebur128Log(), unlimited: new Ebur128Log((f) => unlimitedBlocks.add(f.m, f.blockPeak)) };
+  const logs: Record<string, Ebur128Log> = {
+    fed: new Ebur128Log(),
+    unlimited: new Ebur128Log((f) => unlimitedBlocks.add(f.m, f.blockPeak)),
+  };
   // A summary's lines after its first carry no prefix: they belong to the instance named last.
   let current = logs.fed!;
   await runTool(
     ctx.tools.ffmpeg,
     [
-      "-nostdin", "-hide_banner", "-nostats", "-y", "-i", excerpt, "-filter_complex", graph,
-      "-map", "[enc]", ...codecArgs(spec), out, "-map", "[e]", "-f", "null", "-", "-map", "[ue]", "-f", "null", "-",
+      "-nostdin",
+      "-hide_banner",
+      "-nostats",
+      "-y",
+      "-i",
+      excerpt,
+      "-filter_complex",
+      graph,
+      "-map",
+      "[enc]",
+      ...codecArgs(spec),
+      out,
+      "-map",
+      "[e]",
+      "-f",
+      "null",
+      "-",
+      "-map",
+      "[ue]",
+      "-f",
+      "null",
+      "-",
     ],
     {
       signal: ctx.signal,
@@ -501,17 +568,31 @@ async function calibrateRendition(
   // whole episode's blocks.
   let branchLossPerDb = lossPerDb ?? LIMITER_LOSS_PER_DB;
   if (branch.limiterCeilingDb !== undefined) {
-    const predicted = predictLimitedLufs(check.unlimitedBlocks, 0) - predictLimitedLufs(check.unlimitedBlocks, 0, branch.limiterCeilingDb, branchLossPerDb);
+    const predicted =
+      predictLimitedLufs(check.unlimitedBlocks, 0) - predictLimitedLufs(check.unlimitedBlocks, 0, branch.limiterCeilingDb, branchLossPerDb);
     const actual = check.unlimited.integratedLufs - check.fed.integratedLufs;
     if (predicted > 0.05 && Number.isFinite(actual)) branchLossPerDb = clamp((branchLossPerDb * actual) / predicted, 0.05, 1);
   }
   if (over > 0 || checkOvershootDb > encoderOvershootDb || branchLossPerDb !== (lossPerDb ?? LIMITER_LOSS_PER_DB)) {
     encoderOvershootDb = Math.max(encoderOvershootDb, checkOvershootDb);
-    ceiling = round2(Math.min(target.truePeakDbtp - limiterLeakDb - encoderOvershootDb - CEILING_MARGIN_DB, over > 0 ? (branch.limiterCeilingDb ?? ceiling) - over - 0.2 : Infinity));
+    ceiling = round2(
+      Math.min(
+        target.truePeakDbtp - limiterLeakDb - encoderOvershootDb - CEILING_MARGIN_DB,
+        over > 0 ? (branch.limiterCeilingDb ?? ceiling) - over - 0.2 : Infinity,
+      ),
+    );
     branch = planBranch(target, gainDb, masteredPeakDbtp, encoderOvershootDb, encoderLossLu, ceiling, blocks, branchLossPerDb);
   }
   const rounds = 2;
-  return { branch, calibration: { encoderOvershootDb: round2(encoderOvershootDb), limiterLeakDb: round2(limiterLeakDb), encoderLossLu: round2(encoderLossLu), rounds } };
+  return {
+    branch,
+    calibration: {
+      encoderOvershootDb: round2(encoderOvershootDb),
+      limiterLeakDb: round2(limiterLeakDb),
+      encoderLossLu: round2(encoderLossLu),
+      rounds,
+    },
+  };
 }
 
 /**

@@ -115,15 +115,26 @@ export async function transcode(input: TranscodeInput, ctx: StageContext): Promi
   const waveformTap: WaveformTap = { path: path.join(ctx.jobDir, "waveform.pcm"), sampleRate: WAVEFORM_TAP_RATE };
   const slots = ctx.slots ?? new Slots();
   const extra = { chaptersFile, cover };
-  ctx.span.setAttribute(ATTR.formatCount, PROCESS_GROUPS.reduce((n, g) => n + g.renditions.length, 0));
+  ctx.span.setAttribute(
+    ATTR.formatCount,
+    PROCESS_GROUPS.reduce((n, g) => n + g.renditions.length, 0),
+  );
 
   // Each process group is encoded once; its renditions' spans wait for it, then check (and correct) themselves.
   const groups = new Map<RenditionId, Promise<void>>();
   for (const g of PROCESS_GROUPS) {
     const specs = g.renditions.map(renditionSpec);
-    const run = slots.run(() => runTool(ctx.tools.ffmpeg, encodeArgs(input, specs, outDir, { ...extra, tap: g.waveformTap ? waveformTap : undefined }), { signal: ctx.signal }));
+    const run = slots.run(() =>
+      runTool(ctx.tools.ffmpeg, encodeArgs(input, specs, outDir, { ...extra, tap: g.waveformTap ? waveformTap : undefined }), {
+        signal: ctx.signal,
+      }),
+    );
     run.catch(() => undefined); // awaited (and reported) by each of its renditions
-    for (const id of g.renditions) groups.set(id, run.then(() => undefined));
+    for (const id of g.renditions)
+      groups.set(
+        id,
+        run.then(() => undefined),
+      );
   }
 
   const renditions = await Promise.all(
@@ -171,13 +182,24 @@ export async function transcode(input: TranscodeInput, ctx: StageContext): Promi
           span.setAttribute(ATTR.loudnessWarning, warning);
           span.setStatus({ code: SpanStatusCode.ERROR, message: warning });
         }
-        return { spec, path: file, bytes, loudness: { integratedLufs: m.integratedLufs, truePeakDbtp: m.truePeakDbtp }, branch, corrected, ...(warning ? { warning } : {}) };
+        return {
+          spec,
+          path: file,
+          bytes,
+          loudness: { integratedLufs: m.integratedLufs, truePeakDbtp: m.truePeakDbtp },
+          branch,
+          corrected,
+          ...(warning ? { warning } : {}),
+        };
       }),
     ),
   );
 
   for (const r of renditions) {
-    ctx.span.setAttributes({ [ATTR.renditionLoudness(r.spec.id)]: r.loudness.integratedLufs, [ATTR.renditionTruePeak(r.spec.id)]: r.loudness.truePeakDbtp });
+    ctx.span.setAttributes({
+      [ATTR.renditionLoudness(r.spec.id)]: r.loudness.integratedLufs,
+      [ATTR.renditionTruePeak(r.spec.id)]: r.loudness.truePeakDbtp,
+    });
   }
   const corrected = renditions.filter((r) => r.corrected).map((r) => r.spec.id);
   const warned = renditions.filter((r) => r.warning).map((r) => r.spec.id);
@@ -202,7 +224,10 @@ function correctBranch(b: BranchPlan, m: LoudnessMeasurement, plan: LoudnessPlan
   let ceiling = b.limiterCeilingDb;
   if (excess > 0) ceiling = round2(Math.min(ceiling ?? Infinity, plan.predictedTruePeakDbtp + before) - excess);
   const loss = (extra: number, c: number | undefined) =>
-    c === undefined || !plan.blocks ? 0 : predictLimitedLufs(plan.blocks, plan.gainDb + extra) - predictLimitedLufs(plan.blocks, plan.gainDb + extra, c, plan.limiterLossPerDb);
+    c === undefined || !plan.blocks
+      ? 0
+      : predictLimitedLufs(plan.blocks, plan.gainDb + extra) -
+        predictLimitedLufs(plan.blocks, plan.gainDb + extra, c, plan.limiterLossPerDb);
   let extra = before + offset;
   for (let i = 0; i < 4; i++) extra = before + offset + loss(extra, ceiling) - loss(before, b.limiterCeilingDb);
   extra = Math.max(-12, Math.min(12, extra));
@@ -271,7 +296,18 @@ export function encodeArgs(
     if (s.codec === "opus") for (const [k, v] of vorbisChapterComments(input.chapters)) args.push("-metadata", `${k}=${v}`);
     if (coverMap && s.codec !== "opus") {
       // ID3 APIC (type from the stream's comment: front cover) / MP4 covr. ffmpeg 5.1's Ogg muxer cannot embed pictures.
-      args.push("-map", coverMap, "-c:v", "copy", "-disposition:v:0", "attached_pic", "-metadata:s:v:0", "comment=Cover (front)", "-metadata:s:v:0", "title=Cover");
+      args.push(
+        "-map",
+        coverMap,
+        "-c:v",
+        "copy",
+        "-disposition:v:0",
+        "attached_pic",
+        "-metadata:s:v:0",
+        "comment=Cover (front)",
+        "-metadata:s:v:0",
+        "title=Cover",
+      );
     }
     args.push(...codecArgs(s), path.join(outDir, s.file));
   }

@@ -81,7 +81,9 @@ export async function validate(input: ValidateInput, ctx: StageContext): Promise
   // music-metadata reads what ffprobe glosses over: header sizes larger than the file, and chapters.
   // (Not its "Data chunk size exceeds file size" warning: 12.1 raises it for every WAV whose data chunk is last.)
   const meta = await parseFile(sourcePath, { includeChapters: true, skipCovers: true }).catch(() => undefined);
-  const truncatedHeader = streaming ? undefined : meta?.quality.warnings.find((w) => /exceeding file length|truncat|unexpected end/i.test(w.message));
+  const truncatedHeader = streaming
+    ? undefined
+    : meta?.quality.warnings.find((w) => /exceeding file length|truncat|unexpected end/i.test(w.message));
 
   const decoded = await decodeCheck(ctx, sourcePath, input.maxDurationSeconds);
   if (decoded.failure) {
@@ -98,10 +100,7 @@ export async function validate(input: ValidateInput, ctx: StageContext): Promise
     );
   }
   if (truncatedHeader) {
-    throw new InputRejected(
-      "truncated",
-      `truncated file: it ends before the audio data its header declares (${truncatedHeader.message})`,
-    );
+    throw new InputRejected("truncated", `truncated file: it ends before the audio data its header declares (${truncatedHeader.message})`);
   }
   if (lost) {
     throw new InputRejected(
@@ -124,7 +123,9 @@ export async function validate(input: ValidateInput, ctx: StageContext): Promise
     sizeBytes,
     chapters: chaptersOf(meta?.format.chapters, info, durationSeconds),
   };
-  const picture = info.streams.find((s) => s.codec_type === "video" && s.disposition?.attached_pic && /^(mjpeg|png)$/.test(s.codec_name ?? ""));
+  const picture = info.streams.find(
+    (s) => s.codec_type === "video" && s.disposition?.attached_pic && /^(mjpeg|png)$/.test(s.codec_name ?? ""),
+  );
   if (picture) {
     source.coverStreamIndex = picture.index;
     if (picture.width && picture.height) source.coverPixels = Math.max(picture.width, picture.height);
@@ -189,7 +190,23 @@ async function decodeCheck(ctx: StageContext, sourcePath: string, maxSeconds: nu
   try {
     const { stdout } = await runTool(
       ctx.tools.ffmpeg,
-      ["-nostdin", "-v", "error", "-nostats", "-progress", "pipe:1", "-i", sourcePath, "-map", "0:a:0", "-t", String(maxSeconds + 1), "-f", "null", "-"],
+      [
+        "-nostdin",
+        "-v",
+        "error",
+        "-nostats",
+        "-progress",
+        "pipe:1",
+        "-i",
+        sourcePath,
+        "-map",
+        "0:a:0",
+        "-t",
+        String(maxSeconds + 1),
+        "-f",
+        "null",
+        "-",
+      ],
       { signal: ctx.signal, captureStdout: true, onStderrLine },
     );
     const times = [...stdout.matchAll(/^out_time_us=(\d+)/gm)];
@@ -218,7 +235,11 @@ function chaptersOf(fromMeta: MetaChapter[] | undefined, info: Probe, duration: 
       }));
   return list
     .filter((c) => Number.isFinite(c.startTime) && c.startTime >= 0 && c.startTime < duration && c.title)
-    .map((c) => ({ ...c, startTime: round3(c.startTime), ...(c.endTime !== undefined ? { endTime: round3(Math.min(c.endTime, duration)) } : {}) }))
+    .map((c) => ({
+      ...c,
+      startTime: round3(c.startTime),
+      ...(c.endTime !== undefined ? { endTime: round3(Math.min(c.endTime, duration)) } : {}),
+    }))
     .sort((a, b) => a.startTime - b.startTime);
 }
 

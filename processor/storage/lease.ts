@@ -47,7 +47,10 @@ export async function acquireLease(
 
   const lost = new AbortController();
   const overdue = new AbortController();
-  const deadline = setTimeout(() => overdue.abort(new Error(`the run passed its deadline of ${Math.round(maxRunSeconds)} s`)), Math.min(maxRunSeconds * 1000, 2 ** 31 - 1));
+  const deadline = setTimeout(
+    () => overdue.abort(new Error(`the run passed its deadline of ${Math.round(maxRunSeconds)} s`)),
+    Math.min(maxRunSeconds * 1000, 2 ** 31 - 1),
+  );
   deadline.unref?.();
   let renewing: Promise<void> = Promise.resolve();
   let failures = 0;
@@ -68,15 +71,18 @@ export async function acquireLease(
     }
   };
   let inFlight = false;
-  const timer = setInterval(() => {
-    // One renewal at a time: a slow store (a loaded machine) must not let a second renewal
-    // go out with the etag the first is replacing; its 412 would read as a take-over.
-    if (lost.signal.aborted || inFlight) return;
-    inFlight = true;
-    renewing = renew().finally(() => {
-      inFlight = false;
-    });
-  }, (ttlSeconds * 1000) / 3);
+  const timer = setInterval(
+    () => {
+      // One renewal at a time: a slow store (a loaded machine) must not let a second renewal
+      // go out with the etag the first is replacing; its 412 would read as a take-over.
+      if (lost.signal.aborted || inFlight) return;
+      inFlight = true;
+      renewing = renew().finally(() => {
+        inFlight = false;
+      });
+    },
+    (ttlSeconds * 1000) / 3,
+  );
   timer.unref?.();
 
   return {

@@ -16,22 +16,20 @@ export const CHAPTER_LIMITS = {
  */
 export function renderChaptersJson(chapters: readonly Chapter[]): string {
   const ordered = [...chapters].sort((a, b) => a.startTime - b.startTime);
-  return (
-    `${JSON.stringify(
-      {
-        version: CHAPTERS_VERSION,
-        chapters: ordered.map((c) => ({
-          startTime: milliseconds(c.startTime),
-          title: c.title,
-          ...(c.endTime !== undefined && { endTime: milliseconds(c.endTime) }),
-          ...(c.url !== undefined && { url: c.url }),
-          ...(c.img !== undefined && { img: c.img }),
-        })),
-      },
-      null,
-      2,
-    )}\n`
-  );
+  return `${JSON.stringify(
+    {
+      version: CHAPTERS_VERSION,
+      chapters: ordered.map((c) => ({
+        startTime: milliseconds(c.startTime),
+        title: c.title,
+        ...(c.endTime !== undefined && { endTime: milliseconds(c.endTime) }),
+        ...(c.url !== undefined && { url: c.url }),
+        ...(c.img !== undefined && { img: c.img }),
+      })),
+    },
+    null,
+    2,
+  )}\n`;
 }
 
 function milliseconds(seconds: number): number {
@@ -56,7 +54,7 @@ export function parseChapters(value: unknown, options: { durationSeconds?: numbe
   const list = Array.isArray(value)
     ? value
     : value && typeof value === "object" && Array.isArray((value as { chapters?: unknown }).chapters)
-      ? ((value as { chapters: unknown[] }).chapters)
+      ? (value as { chapters: unknown[] }).chapters
       : fail("expected an array of chapters or an object with a chapters array");
   if (list.length === 0) fail("no chapters");
   if (list.length > CHAPTER_LIMITS.maxChapters) fail(`${list.length} chapters, at most ${CHAPTER_LIMITS.maxChapters} allowed`);
@@ -80,7 +78,10 @@ export function parseChapters(value: unknown, options: { durationSeconds?: numbe
     }
     if (typeof c.title !== "string") return fail(`chapter ${n} title must be a string`);
     // Titles end up in players' UIs: no control characters, no surrounding or repeated whitespace.
-    const title = xmlSafe(c.title).replace(/[\t\n\r]+/g, " ").replace(/ {2,}/g, " ").trim();
+    const title = xmlSafe(c.title)
+      .replace(/[\t\n\r]+/g, " ")
+      .replace(/ {2,}/g, " ")
+      .trim();
     if (title === "") fail(`chapter ${n} has an empty title`);
     if (title.length > CHAPTER_LIMITS.maxTitleLength) {
       fail(`chapter ${n} title is ${title.length} characters, at most ${CHAPTER_LIMITS.maxTitleLength} allowed`);

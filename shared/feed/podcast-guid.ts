@@ -25,6 +25,9 @@ export function uuidV5(name: string, namespace: string): string {
  * the scheme and trailing slashes removed.
  */
 export function podcastGuid(feedUrl: string): string {
-  const seed = feedUrl.trim().replace(/^[A-Za-z][A-Za-z0-9+.-]*:\/\//, "").replace(/\/+$/, "");
+  const seed = feedUrl
+    .trim()
+    .replace(/^[A-Za-z][A-Za-z0-9+.-]*:\/\//, "")
+    .replace(/\/+$/, "");
   return uuidV5(seed, PODCAST_GUID_NAMESPACE);
 }

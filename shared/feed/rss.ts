@@ -58,14 +58,15 @@ export function renderFeed(input: FeedInput): string {
       ...podcastCategories(podcast).map(category),
       { name: "itunes:explicit", text: String(podcast.explicit) },
       podcast.artworkUrl !== undefined && { name: "itunes:image", attrs: { href: podcast.artworkUrl } },
-      podcast.artworkUrl !== undefined && link !== undefined && {
-        name: "image",
-        children: [
-          { name: "url", text: podcast.artworkUrl },
-          { name: "title", text: podcast.title },
-          { name: "link", text: link },
-        ],
-      },
+      podcast.artworkUrl !== undefined &&
+        link !== undefined && {
+          name: "image",
+          children: [
+            { name: "url", text: podcast.artworkUrl },
+            { name: "title", text: podcast.title },
+            { name: "link", text: link },
+          ],
+        },
       { name: "itunes:author", text: podcast.author },
       podcast.ownerEmail !== undefined && {
         name: "itunes:owner",
@@ -128,7 +129,10 @@ function item(episode: PublishedEpisode, podcast: PublicPodcast): XmlElement {
       episode.season !== undefined && { name: "podcast:season", text: String(episode.season) },
       episode.episodeNumber !== undefined && { name: "podcast:episode", text: String(episode.episodeNumber) },
       episode.chapters && { name: "podcast:chapters", attrs: { url: episode.chapters.url, type: CHAPTERS_CONTENT_TYPE } },
-      ...(episode.transcripts ?? []).map((t) => ({ name: "podcast:transcript", attrs: { url: t.url, type: t.type, language: t.language } })),
+      ...(episode.transcripts ?? []).map((t) => ({
+        name: "podcast:transcript",
+        attrs: { url: t.url, type: t.type, language: t.language },
+      })),
       ...renditions.map((r) => alternateEnclosure(r, r === enclosure)),
     ],
   };
@@ -159,8 +163,7 @@ function inRenditionOrder(episode: PublishedEpisode): PublishedRendition[] {
 /** Newest first; ties broken by id so the order is stable whatever order storage listed them in. */
 function newestFirst(episodes: readonly PublishedEpisode[]): PublishedEpisode[] {
   return [...episodes].sort(
-    (a, b) =>
-      Date.parse(b.publishedAt) - Date.parse(a.publishedAt) || (a.episodeId < b.episodeId ? -1 : a.episodeId > b.episodeId ? 1 : 0),
+    (a, b) => Date.parse(b.publishedAt) - Date.parse(a.publishedAt) || (a.episodeId < b.episodeId ? -1 : a.episodeId > b.episodeId ? 1 : 0),
   );
 }
 

@@ -41,20 +41,35 @@ export interface FeedWritten {
 
 const MAX_ROUNDS = 6;
 
-export async function writeFeed(store: FeedStore, podcastId: string, publicBaseUrl: string, now: () => Date = () => new Date()): Promise<FeedWritten> {
+export async function writeFeed(
+  store: FeedStore,
+  podcastId: string,
+  publicBaseUrl: string,
+  now: () => Date = () => new Date(),
+): Promise<FeedWritten> {
   let seen = await readShow(store, podcastId);
   for (let round = 1; ; round++) {
     if (!seen.podcast) throw new Error(`podcast ${podcastId} does not exist`);
     const at = now();
-    const xml = renderFeed({ podcast: publicPodcast({ ...seen.podcast, categories: podcastCategories(seen.podcast) }), episodes: seen.episodes, publicBaseUrl, now: at });
+    const xml = renderFeed({
+      podcast: publicPodcast({ ...seen.podcast, categories: podcastCategories(seen.podcast) }),
+      episodes: seen.episodes,
+      publicBaseUrl,
+      now: at,
+    });
     await store.putText(keys.feed(podcastId), xml, { contentType: FEED_CONTENT_TYPE, cacheControl: FEED_CACHE_CONTROL });
-    const future = seen.episodes.filter((e) => Date.parse(e.publishedAt) > at.getTime()).map((e) => e.publishedAt).sort();
+    const future = seen.episodes
+      .filter((e) => Date.parse(e.publishedAt) > at.getTime())
+      .map((e) => e.publishedAt)
+      .sort();
     const nextDue = future[0];
-    if (nextDue) await store.putText(scheduleKeys.show(podcastId), JSON.stringify({ podcastId, nextDue }), { contentType: "application/json" });
+    if (nextDue)
+      await store.putText(scheduleKeys.show(podcastId), JSON.stringify({ podcastId, nextDue }), { contentType: "application/json" });
 
     const after = await readShow(store, podcastId);
     if (after.fingerprint === seen.fingerprint) return { episodes: seen.episodes.length - future.length, ...(nextDue ? { nextDue } : {}) };
-    if (round >= MAX_ROUNDS) throw new Error(`feed ${podcastId}: records kept changing for ${MAX_ROUNDS} rounds; the next change rewrites it`);
+    if (round >= MAX_ROUNDS)
+      throw new Error(`feed ${podcastId}: records kept changing for ${MAX_ROUNDS} rounds; the next change rewrites it`);
     seen = after;
   }
 }

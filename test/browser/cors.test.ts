@@ -35,7 +35,24 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
   workDir = await mkdtemp(path.join(tmpdir(), "cors-"));
   const mp3 = path.join(workDir, "tone.mp3");
-  execFileSync("ffmpeg", ["-nostdin", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=330:duration=8", "-ac", "2", "-ar", "44100", "-c:a", "libmp3lame", "-b:a", "128k", mp3]);
+  execFileSync("ffmpeg", [
+    "-nostdin",
+    "-v",
+    "error",
+    "-f",
+    "lavfi",
+    "-i",
+    "sine=frequency=330:duration=8",
+    "-ac",
+    "2",
+    "-ar",
+    "44100",
+    "-c:a",
+    "libmp3lame",
+    "-b:a",
+    "128k",
+    mp3,
+  ]);
   const { readFileSync } = await import("node:fs");
   player = await serveFiles({ "/player.html": { body: PAGE, type: "text/html" } });
   stranger = await serveFiles({ "/player.html": { body: PAGE, type: "text/html" } });
@@ -47,16 +64,44 @@ beforeAll(async () => {
   const chapters = await fetch(`${stack.edgeUrl}/episodes/${episodeId}/chapters`, {
     method: "PUT",
     headers: { Authorization: `Bearer ${show.uploadToken}`, "Content-Type": "application/json+chapters" },
-    body: JSON.stringify({ version: "1.2.0", chapters: [{ startTime: 0, title: "Start" }, { startTime: 4, title: "Middle" }] }),
+    body: JSON.stringify({
+      version: "1.2.0",
+      chapters: [
+        { startTime: 0, title: "Start" },
+        { startTime: 4, title: "Middle" },
+      ],
+    }),
   });
   if (chapters.status !== 200) throw new Error(`chapters: ${chapters.status} ${await chapters.text()}`);
-  const waveform = { version: 2, channels: 1, sample_rate: 8000, samples_per_pixel: 800, bits: 8, length: 3, data: [-10, 10, -20, 20, -5, 5] };
-  await putObject(localS3(stack), keys.media(show.podcastId, episodeId, "waveform.json"), JSON.stringify(waveform), "application/json", "public, max-age=31536000, immutable");
+  const waveform = {
+    version: 2,
+    channels: 1,
+    sample_rate: 8000,
+    samples_per_pixel: 800,
+    bits: 8,
+    length: 3,
+    data: [-10, 10, -20, 20, -5, 5],
+  };
+  await putObject(
+    localS3(stack),
+    keys.media(show.podcastId, episodeId, "waveform.json"),
+    JSON.stringify(waveform),
+    "application/json",
+    "public, max-age=31536000, immutable",
+  );
 
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--autoplay-policy=no-user-gesture-required", "--mute-audio"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--autoplay-policy=no-user-gesture-required",
+      "--mute-audio",
+    ],
   });
   page = await browser.newPage();
   page.on("response", (res) => {
@@ -77,7 +122,11 @@ const media = (file: string) => `${stack.edgeUrl}/media/${show.podcastId}/${epis
 describe("a web player on another origin", () => {
   it("fetches the feed, the chapters and the waveform", async () => {
     // In-page code as a string: it runs in Chromium, not under this file's (Node) types.
-    const urls = { feed: `${stack.edgeUrl}/feeds/${show.podcastId}.xml`, chapters: media("chapters.json"), waveform: media("waveform.json") };
+    const urls = {
+      feed: `${stack.edgeUrl}/feeds/${show.podcastId}.xml`,
+      chapters: media("chapters.json"),
+      waveform: media("waveform.json"),
+    };
     const read = (await page.evaluate(`(async ({ feed, chapters, waveform }) => {
       const feedRes = await fetch(feed, { headers: { "If-None-Match": '"not-this"' } });
       const chaptersRes = await fetch(chapters);
@@ -142,7 +191,9 @@ describe("a web player on another origin", () => {
     const other = await browser.newPage();
     try {
       await other.goto(stranger.url("/player.html"));
-      const outcome = await other.evaluate(`fetch(${JSON.stringify(`${stack.edgeUrl}/feeds/${show.podcastId}.xml`)}).then(() => "read", (err) => "refused: " + err.name)`);
+      const outcome = await other.evaluate(
+        `fetch(${JSON.stringify(`${stack.edgeUrl}/feeds/${show.podcastId}.xml`)}).then(() => "read", (err) => "refused: " + err.name)`,
+      );
       expect(outcome).toBe("refused: TypeError");
     } finally {
       await other.close();

@@ -84,7 +84,11 @@ async function choose(file: string): Promise<string> {
   return (await page.locator("#check-status").getAttribute("data-state"))!;
 }
 
-const edgeUploadLines = () => stack.logs().split("\n").filter((l) => /\b(POST|PATCH|HEAD) \/uploads/.test(l));
+const edgeUploadLines = () =>
+  stack
+    .logs()
+    .split("\n")
+    .filter((l) => /\b(POST|PATCH|HEAD) \/uploads/.test(l));
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
@@ -97,7 +101,16 @@ beforeAll(async () => {
   context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
     viewport: { width: 900, height: 1100 },
   });
   page = context.pages()[0] ?? (await context.newPage());
@@ -122,7 +135,9 @@ describe("the upload page checks the file before sending a byte", () => {
     const wasm = await fetch(`${stack.edgeUrl}/upload/ffmpeg-core/ffmpeg-core.wasm`, { method: "HEAD" });
     expect(wasm.status).toBe(200);
     expect(wasm.headers.get("content-type")).toBe("application/wasm");
-    expect(Number(wasm.headers.get("content-length"))).toBe((await stat(path.join(ROOT, "node_modules/@ffmpeg/core/dist/umd/ffmpeg-core.wasm"))).size);
+    expect(Number(wasm.headers.get("content-length"))).toBe(
+      (await stat(path.join(ROOT, "node_modules/@ffmpeg/core/dist/umd/ffmpeg-core.wasm"))).size,
+    );
     expect((await fetch(`${stack.edgeUrl}/upload/ffmpeg-core/other.wasm`)).status).toBe(404);
     const csp = (await fetch(`${stack.edgeUrl}/upload`)).headers.get("content-security-policy")!;
     expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
@@ -132,9 +147,23 @@ describe("the upload page checks the file before sending a byte", () => {
 
   it("refuses a video-only file with the processor's reason, and nothing reaches /uploads", async () => {
     const video = path.join(dir, "video-only.mp4");
-    await run("ffmpeg", ["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=duration=3:size=160x120:rate=10", "-c:v", "mpeg4", video]);
+    await run("ffmpeg", [
+      "-nostdin",
+      "-v",
+      "error",
+      "-y",
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc=duration=3:size=160x120:rate=10",
+      "-c:v",
+      "mpeg4",
+      video,
+    ]);
     expect(await choose(video)).toBe("refused");
-    expect(await page.locator("#check-status").textContent()).toBe("This file would be refused: no audio stream: the file contains only video");
+    expect(await page.locator("#check-status").textContent()).toBe(
+      "This file would be refused: no audio stream: the file contains only video",
+    );
     await page.getByRole("button", { name: "Upload" }).click();
     await expect.poll(() => page.locator("#form-error").textContent()).toBe("Not uploaded: no audio stream: the file contains only video");
     expect(await page.locator("#progress-section").isHidden()).toBe(true);
@@ -146,7 +175,9 @@ describe("the upload page checks the file before sending a byte", () => {
     const long = path.join(dir, "seven-hours.wav");
     await sparseWav(long, 7 * 3600 * 8000 * 2, 8000, 1);
     expect(await choose(long)).toBe("refused");
-    expect(await page.locator("#check-status").textContent()).toBe("This file would be refused: too long: 7.00 h of audio; the maximum is 4.00 h");
+    expect(await page.locator("#check-status").textContent()).toBe(
+      "This file would be refused: too long: 7.00 h of audio; the maximum is 4.00 h",
+    );
     expect(await page.locator("#fig-duration").textContent()).toBe("7:00:00");
     await page.getByRole("button", { name: "Upload" }).click();
     await expect.poll(() => page.locator("#form-error").textContent()).toMatch(/^Not uploaded: too long/);
@@ -156,9 +187,29 @@ describe("the upload page checks the file before sending a byte", () => {
 
   it("shows duration, codec, channels, sample rate and a clean decode of the first and last minute for a good file", async () => {
     const good = path.join(dir, "good.m4a");
-    await run("ffmpeg", ["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=330:duration=150", "-ar", "48000", "-ac", "2", "-c:a", "aac", "-b:a", "96k", good]);
+    await run("ffmpeg", [
+      "-nostdin",
+      "-v",
+      "error",
+      "-y",
+      "-f",
+      "lavfi",
+      "-i",
+      "sine=frequency=330:duration=150",
+      "-ar",
+      "48000",
+      "-ac",
+      "2",
+      "-c:a",
+      "aac",
+      "-b:a",
+      "96k",
+      good,
+    ]);
     expect(await choose(good)).toBe("accepted");
-    expect(await page.locator("#check-status").textContent()).toBe("The file passed the check (the processor decodes all of it after the upload).");
+    expect(await page.locator("#check-status").textContent()).toBe(
+      "The file passed the check (the processor decodes all of it after the upload).",
+    );
     expect(await page.locator("#fig-duration").textContent()).toBe("0:02:30");
     expect(await page.locator("#fig-codec").textContent()).toMatch(/^aac \(/);
     expect(await page.locator("#fig-channels").textContent()).toBe("2 (stereo)");
@@ -184,7 +235,9 @@ describe("the upload page checks the file before sending a byte", () => {
     expect(await page.locator("#fig-duration").textContent()).toBe("2:31:55");
     expect(await page.locator("#fig-decode").textContent()).toBe("first and last minute decode cleanly");
     const grew = rssAfter - rssBefore;
-    console.log(`3.5 GB file checked: Chromium RSS ${(rssBefore / 1e6).toFixed(0)} -> ${(rssAfter / 1e6).toFixed(0)} MB, page JS heap ${(heapBefore / 1e6).toFixed(1)} -> ${(heapAfter / 1e6).toFixed(1)} MB`);
+    console.log(
+      `3.5 GB file checked: Chromium RSS ${(rssBefore / 1e6).toFixed(0)} -> ${(rssAfter / 1e6).toFixed(0)} MB, page JS heap ${(heapBefore / 1e6).toFixed(1)} -> ${(heapAfter / 1e6).toFixed(1)} MB`,
+    );
     expect(rssBefore).toBeGreaterThan(50e6); // the measurement sees Chromium at all
     expect(grew).toBeLessThan(size / 20); // under 175 MB for a 3.5 GB file: never read into memory
     expect(heapAfter - heapBefore).toBeLessThan(50e6);
@@ -193,14 +246,22 @@ describe("the upload page checks the file before sending a byte", () => {
 
   it("POST /upload/check judges figures by the processor's rules and names a malformed field", async () => {
     const judge = async (body: unknown) => {
-      const res = await fetch(`${stack.edgeUrl}/upload/check`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      const res = await fetch(`${stack.edgeUrl}/upload/check`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
       return { status: res.status, body: await res.json() };
     };
     const good = { sizeBytes: 1000, recognised: true, hasVideo: false, audioCodec: "flac", durationSeconds: 600 };
     expect(await judge(good)).toEqual({ status: 200, body: { accepted: true, maxDurationSeconds: 14400 } });
     expect(await judge({ ...good, audioCodec: "wmav2" })).toEqual({
       status: 200,
-      body: { accepted: false, code: "unsupported_codec", reason: 'unsupported audio codec "wmav2": upload WAV, AIFF, FLAC, ALAC, MP3, AAC, Opus or Vorbis' },
+      body: {
+        accepted: false,
+        code: "unsupported_codec",
+        reason: 'unsupported audio codec "wmav2": upload WAV, AIFF, FLAC, ALAC, MP3, AAC, Opus or Vorbis',
+      },
     });
     expect((await judge({ ...good, durationSeconds: 0.4 })).body).toMatchObject({ accepted: false, code: "too_short" });
     expect((await judge({ ...good, decode: { errors: 5, firstError: "Invalid data" } })).body).toMatchObject({
@@ -209,7 +270,10 @@ describe("the upload page checks the file before sending a byte", () => {
       reason: "corrupt audio data: 5 decode errors (first: Invalid data)",
     });
     expect((await judge({ ...good, recognised: false, audioCodec: undefined })).body).toMatchObject({ code: "not_audio" });
-    expect(await judge({ ...good, durationSeconds: "long" })).toEqual({ status: 400, body: { error: "durationSeconds must be a number or null" } });
+    expect(await judge({ ...good, durationSeconds: "long" })).toEqual({
+      status: 400,
+      body: { error: "durationSeconds must be a number or null" },
+    });
     expect((await judge({ ...good, audioCodec: "<script>" })).status).toBe(400);
   });
 

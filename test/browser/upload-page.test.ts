@@ -170,7 +170,9 @@ describe("upload page", () => {
     await expect
       .poll(
         async () => {
-          const e = (await (await fetch(`${stack.edgeUrl}/episodes/${episodeId}`, { headers: auth })).json()) as { upload?: { bytesReceived: number } };
+          const e = (await (await fetch(`${stack.edgeUrl}/episodes/${episodeId}`, { headers: auth })).json()) as {
+            upload?: { bytesReceived: number };
+          };
           return e.upload?.bytesReceived ?? 0;
         },
         { timeout: 30_000, interval: 50 },
@@ -203,7 +205,9 @@ describe("upload page", () => {
     await page.getByLabel("Episode title").fill("Should not upload");
     await page.getByLabel(/Audio file/).setInputFiles(wav.path);
     await page.getByRole("button", { name: "Upload" }).click();
-    await expect.poll(() => page.locator("#form-error").textContent(), { timeout: 15_000 }).toBe("The upload token was not accepted (upload token not valid).");
+    await expect
+      .poll(() => page.locator("#form-error").textContent(), { timeout: 15_000 })
+      .toBe("The upload token was not accepted (upload token not valid).");
     expect(await page.locator("#progress-section").isHidden()).toBe(true);
     expect(await page.locator("#pause").isHidden()).toBe(true);
     expect(await page.locator("#show").isHidden()).toBe(true);

@@ -22,7 +22,10 @@ const ffmpeg = (...args: string[]) => run("ffmpeg", ["-nostdin", "-v", "error", 
 /** What file-check.js sends: first audio stream's codec, a video stream that is not cover art, declared duration. */
 async function probed(file: string): Promise<ProbedInput> {
   const sizeBytes = (await stat(file)).size;
-  let info: { streams?: { codec_type?: string; codec_name?: string; duration?: string; disposition?: { attached_pic?: number } }[]; format?: { duration?: string } } | null = null;
+  let info: {
+    streams?: { codec_type?: string; codec_name?: string; duration?: string; disposition?: { attached_pic?: number } }[];
+    format?: { duration?: string };
+  } | null = null;
   try {
     const { stdout } = await run("ffprobe", ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", file]);
     info = JSON.parse(stdout);
@@ -42,7 +45,12 @@ async function probed(file: string): Promise<ProbedInput> {
 }
 
 async function processorVerdict(file: string): Promise<{ code: string; reason: string } | undefined> {
-  const ctx = { tools: { ffmpeg: "ffmpeg", ffprobe: "ffprobe" }, jobDir: dir, signal: new AbortController().signal, span: trace.getTracer("test").startSpan("validate") };
+  const ctx = {
+    tools: { ffmpeg: "ffmpeg", ffprobe: "ffprobe" },
+    jobDir: dir,
+    signal: new AbortController().signal,
+    span: trace.getTracer("test").startSpan("validate"),
+  };
   try {
     await validate({ sourcePath: file, maxDurationSeconds: INPUT_RULES.defaultMaxDurationSeconds }, ctx);
     return undefined;
@@ -61,44 +69,71 @@ afterAll(async () => {
 
 describe("the page's rules and the processor's validate stage", () => {
   const cases: [string, () => Promise<string>][] = [
-    ["a video-only MP4", async () => {
-      const f = path.join(dir, "video.mp4");
-      await ffmpeg("-f", "lavfi", "-i", "testsrc=duration=2:size=160x120:rate=10", "-c:v", "mpeg4", f);
-      return f;
-    }],
-    ["WMA audio (an unsupported codec)", async () => {
-      const f = path.join(dir, "audio.wma");
-      await ffmpeg("-f", "lavfi", "-i", "sine=duration=3", "-c:a", "wmav2", f);
-      return f;
-    }],
-    ["μ-law telephony audio in WAV", async () => {
-      const f = path.join(dir, "phone.wav");
-      await ffmpeg("-f", "lavfi", "-i", "sine=duration=3", "-ar", "8000", "-c:a", "pcm_mulaw", f);
-      return f;
-    }],
-    ["a 7-hour WAV (header only, sparse)", async () => {
-      const f = path.join(dir, "long.wav");
-      const dataBytes = 7 * 3600 * 8000 * 2;
-      const h = Buffer.alloc(44);
-      h.write("RIFF", 0, "ascii"); h.writeUInt32LE(36 + dataBytes, 4); h.write("WAVEfmt ", 8, "ascii");
-      h.writeUInt32LE(16, 16); h.writeUInt16LE(1, 20); h.writeUInt16LE(1, 22); h.writeUInt32LE(8000, 24);
-      h.writeUInt32LE(16000, 28); h.writeUInt16LE(2, 32); h.writeUInt16LE(16, 34); h.write("data", 36, "ascii"); h.writeUInt32LE(dataBytes, 40);
-      const fd = await open(f, "w");
-      await fd.write(h, 0, 44, 0);
-      await fd.truncate(44 + dataBytes);
-      await fd.close();
-      return f;
-    }],
-    ["text renamed .mp3", async () => {
-      const f = path.join(dir, "notes.mp3");
-      await writeFile(f, "these are my show notes, not audio\n".repeat(50));
-      return f;
-    }],
-    ["a good FLAC", async () => {
-      const f = path.join(dir, "good.flac");
-      await ffmpeg("-f", "lavfi", "-i", "sine=duration=3", "-c:a", "flac", f);
-      return f;
-    }],
+    [
+      "a video-only MP4",
+      async () => {
+        const f = path.join(dir, "video.mp4");
+        await ffmpeg("-f", "lavfi", "-i", "testsrc=duration=2:size=160x120:rate=10", "-c:v", "mpeg4", f);
+        return f;
+      },
+    ],
+    [
+      "WMA audio (an unsupported codec)",
+      async () => {
+        const f = path.join(dir, "audio.wma");
+        await ffmpeg("-f", "lavfi", "-i", "sine=duration=3", "-c:a", "wmav2", f);
+        return f;
+      },
+    ],
+    [
+      "μ-law telephony audio in WAV",
+      async () => {
+        const f = path.join(dir, "phone.wav");
+        await ffmpeg("-f", "lavfi", "-i", "sine=duration=3", "-ar", "8000", "-c:a", "pcm_mulaw", f);
+        return f;
+      },
+    ],
+    [
+      "a 7-hour WAV (header only, sparse)",
+      async () => {
+        const f = path.join(dir, "long.wav");
+        const dataBytes = 7 * 3600 * 8000 * 2;
+        const h = Buffer.alloc(44);
+        h.write("RIFF", 0, "ascii");
+        h.writeUInt32LE(36 + dataBytes, 4);
+        h.write("WAVEfmt ", 8, "ascii");
+        h.writeUInt32LE(16, 16);
+        h.writeUInt16LE(1, 20);
+        h.writeUInt16LE(1, 22);
+        h.writeUInt32LE(8000, 24);
+        h.writeUInt32LE(16000, 28);
+        h.writeUInt16LE(2, 32);
+        h.writeUInt16LE(16, 34);
+        h.write("data", 36, "ascii");
+        h.writeUInt32LE(dataBytes, 40);
+        const fd = await open(f, "w");
+        await fd.write(h, 0, 44, 0);
+        await fd.truncate(44 + dataBytes);
+        await fd.close();
+        return f;
+      },
+    ],
+    [
+      "text renamed .mp3",
+      async () => {
+        const f = path.join(dir, "notes.mp3");
+        await writeFile(f, "these are my show notes, not audio\n".repeat(50));
+        return f;
+      },
+    ],
+    [
+      "a good FLAC",
+      async () => {
+        const f = path.join(dir, "good.flac");
+        await ffmpeg("-f", "lavfi", "-i", "sine=duration=3", "-c:a", "flac", f);
+        return f;
+      },
+    ],
   ];
 
   for (const [name, make] of cases) {

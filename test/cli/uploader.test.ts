@@ -22,7 +22,10 @@ const BIN = path.join(ROOT, "node_modules", ".bin");
  * PATH without node_modules/.bin, whose old npx (npm 6, brought in by a feed parser) cannot run a
  * project's own bin: `npx podcast-pipeline` must reach the system's npx as it does for a creator.
  */
-const CREATOR_PATH = [path.dirname(process.execPath), ...(process.env.PATH ?? "").split(":").filter((p) => !p.endsWith(path.join("node_modules", ".bin")))].join(":");
+const CREATOR_PATH = [
+  path.dirname(process.execPath),
+  ...(process.env.PATH ?? "").split(":").filter((p) => !p.endsWith(path.join("node_modules", ".bin"))),
+].join(":");
 const SESSION = `uploader-${process.pid}`;
 const PANE_CAPTURE = "/tmp/podcast-pipeline-pane.txt";
 
@@ -73,7 +76,9 @@ function uploaderPids(): number[] {
     try {
       // npx runs the command through its own cache's .bin link: compare real paths.
       const real = (arg: string) => (arg.startsWith("/") && existsSync(arg) ? realpathSync(arg) : arg);
-      return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").some((arg) => /cli\/(main\.ts|podcast-pipeline\.js)$/.test(real(arg)));
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8")
+        .split("\0")
+        .some((arg) => /cli\/(main\.ts|podcast-pipeline\.js)$/.test(real(arg)));
     } catch {
       return false;
     }
@@ -84,8 +89,11 @@ function uploaderPids(): number[] {
 /** The uploader through pipes (not a terminal): exit code and both streams. */
 function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(path.join(ROOT, "cli", "podcast-pipeline.js"), args, { env: { ...process.env, PATH: `${BIN}:${process.env.PATH}`, ...env } }, (err, stdout, stderr) =>
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      path.join(ROOT, "cli", "podcast-pipeline.js"),
+      args,
+      { env: { ...process.env, PATH: `${BIN}:${process.env.PATH}`, ...env } },
+      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -103,9 +111,13 @@ beforeAll(async () => {
   podcast = await createPodcast(stack, { title: "Terminal Tales" });
   slow = await startSlowNetwork(stack.edgeUrl, 6_000_000);
   tmux("new-session", "-d", "-s", SESSION, "-x", "110", "-y", "40", "bash --norc --noprofile");
-  tmux("send-keys", "-t", SESSION,
+  tmux(
+    "send-keys",
+    "-t",
+    SESSION,
     `export PS1='$ ' PATH='${CREATOR_PATH}' PODCAST_EDGE_URL='${slow.url}' PODCAST_UPLOAD_TOKEN='${podcast.uploadToken}' PODCAST_PIPELINE_STATE_DIR='${stateDir}'; cd '${ROOT}'; clear`,
-    "Enter");
+    "Enter",
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -149,7 +161,9 @@ describe("podcast-pipeline upload, in a terminal", () => {
     expect(uploader).toHaveLength(1);
     process.kill(uploader[0]!, "SIGKILL");
     expect(await paneMatches(/^EXIT=\d+$/m, 20_000)).toMatch(/^EXIT=137$/m);
-    const storedBeforeKill = ((await getEpisode(stack.edgeUrl, podcast.uploadToken, episodeId!)) as { upload?: { bytesReceived: number } }).upload?.bytesReceived ?? 0;
+    const storedBeforeKill =
+      ((await getEpisode(stack.edgeUrl, podcast.uploadToken, episodeId!)) as { upload?: { bytesReceived: number } }).upload
+        ?.bytesReceived ?? 0;
     expect(storedBeforeKill).toBeGreaterThan(stored);
 
     // The same command again: the same episode continues from what the edge kept.
@@ -228,7 +242,19 @@ describe("podcast-pipeline, outside a terminal and when things go wrong", () => 
     expect(noToken).toMatchObject({ code: 2, stderr: "podcast-pipeline: no upload token: set PODCAST_UPLOAD_TOKEN or pass --token\n" });
     const help = await runCli(["--help"], {});
     expect(help.code).toBe(0);
-    for (const word of ["--title", "--description", "--description-file", "--edge", "--token", "--chunk-mib", "--no-follow", "PODCAST_EDGE_URL", "PODCAST_UPLOAD_TOKEN", "PODCAST_PIPELINE_STATE_DIR", "130"]) {
+    for (const word of [
+      "--title",
+      "--description",
+      "--description-file",
+      "--edge",
+      "--token",
+      "--chunk-mib",
+      "--no-follow",
+      "PODCAST_EDGE_URL",
+      "PODCAST_UPLOAD_TOKEN",
+      "PODCAST_PIPELINE_STATE_DIR",
+      "130",
+    ]) {
       expect(help.stdout).toContain(word);
     }
   });

@@ -20,9 +20,17 @@ describe("production Worker bundle", () => {
       const { stdout } = await run(
         path.join(ROOT, "node_modules/.bin/wrangler"),
         ["deploy", "--dry-run", "--containers-rollout=none", "--outdir", out, "--config", path.join(ROOT, "wrangler.toml")],
-        { cwd: ROOT, env: { ...process.env, PATH: `${path.join(ROOT, "node_modules/.bin")}:${process.env.PATH}`, WRANGLER_SEND_METRICS: "false" } },
+        {
+          cwd: ROOT,
+          env: { ...process.env, PATH: `${path.join(ROOT, "node_modules/.bin")}:${process.env.PATH}`, WRANGLER_SEND_METRICS: "false" },
+        },
       );
-      for (const binding of ["env.UPLOADS (EpisodeUpload)", "env.PROCESSOR (ProcessorContainer)", "env.JOBS (episode-jobs)", "env.MEDIA (podcast-media)"]) {
+      for (const binding of [
+        "env.UPLOADS (EpisodeUpload)",
+        "env.PROCESSOR (ProcessorContainer)",
+        "env.JOBS (episode-jobs)",
+        "env.MEDIA (podcast-media)",
+      ]) {
         expect(stdout).toContain(binding);
       }
       expect(stdout).toContain('env.DISPATCH_MODE ("container")');

@@ -106,13 +106,19 @@ const pipelineSpans = (traceId: string) => receiver.spans().filter((s) => s.name
 
 describe("the hand-off is bounded by starting the run, not by its length", () => {
   it("a 2 s dispatch timeout and a longer run: published once, one pipeline run, processing throughout", async () => {
-    const { episodeId } = await uploadFile(stack.edgeUrl, showA.uploadToken, wav, { title: "Longer than the hand-off", filename: "long.wav" });
+    const { episodeId } = await uploadFile(stack.edgeUrl, showA.uploadToken, wav, {
+      title: "Longer than the hand-off",
+      filename: "long.wav",
+    });
     const { episode, statesSeen } = await waitForOutcome(stack.edgeUrl, showA.uploadToken, episodeId, 180_000, () => stack.logs());
     expect(episode.state).toBe("published");
     // Once processing, never back to queued (the old hand-off timed out and was redelivered).
     const firstProcessing = statesSeen.findIndex((s) => s.startsWith("processing"));
     expect(firstProcessing, statesSeen.join(" > ")).toBeGreaterThanOrEqual(0);
-    expect(statesSeen.slice(firstProcessing).filter((s) => s === "queued"), statesSeen.join(" > ")).toEqual([]);
+    expect(
+      statesSeen.slice(firstProcessing).filter((s) => s === "queued"),
+      statesSeen.join(" > "),
+    ).toEqual([]);
     expect(episode.attempts).toBe(1);
     await receiver.waitFor(() => pipelineSpans(episode.traceId).length >= 1, 30_000);
     await new Promise((r) => setTimeout(r, 3_000));
@@ -148,8 +154,18 @@ describe("only the edge starts jobs", () => {
     const cases: [string, () => Promise<{ status: number; body: Record<string, unknown> }>, number, RegExp][] = [
       ["no signature", () => post(valid), 401, /missing x-job-signature/],
       ["wrong secret", async () => signed(jobOf(published), "not-the-edge-secret-0123456789abcdef"), 403, /does not match/],
-      ["body changed after signing", async () => post(valid.replace("Show", "Shoe").replace(published.title, "Forged"), await signJob(stack.signingSecret, valid)), 403, /does not match/],
-      ["stale signature", async () => post(valid, await signJob(stack.signingSecret, valid, new Date(Date.now() - 3600_000))), 403, /timestamp/],
+      [
+        "body changed after signing",
+        async () => post(valid.replace("Show", "Shoe").replace(published.title, "Forged"), await signJob(stack.signingSecret, valid)),
+        403,
+        /does not match/,
+      ],
+      [
+        "stale signature",
+        async () => post(valid, await signJob(stack.signingSecret, valid, new Date(Date.now() - 3600_000))),
+        403,
+        /timestamp/,
+      ],
       ["another show's ids", () => signed(jobOf(published, { podcastId: showB.podcastId })), 409, /does not belong to podcast/],
       ["an incomplete upload", () => signed(jobOf(incomplete)), 409, /not complete/],
       ["an unknown episode", () => signed(jobOf(published, { episodeId: "no-such-episode" })), 404, /no episode/],
@@ -178,8 +194,18 @@ describe("only the edge starts jobs", () => {
     const now = new Date().toISOString();
     const traceId = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
     const seeded: Episode = {
-      episodeId, podcastId: showA.podcastId, title: "Delivered three times", filename: "three.wav", size: bytes.length, sourceKey,
-      state: "queued", traceId, attempts: 0, createdAt: now, updatedAt: now, uploadedAt: now,
+      episodeId,
+      podcastId: showA.podcastId,
+      title: "Delivered three times",
+      filename: "three.wav",
+      size: bytes.length,
+      sourceKey,
+      state: "queued",
+      traceId,
+      attempts: 0,
+      createdAt: now,
+      updatedAt: now,
+      uploadedAt: now,
     };
     await putObject(s3(), keys.episode(episodeId), JSON.stringify(seeded), "application/json");
 
@@ -217,7 +243,10 @@ describe("secrets never leave", () => {
     expect(processorSpans.some((s) => String(s.attributes["audio.file.name"] ?? "").startsWith(`pp_${showB.podcastId}_`))).toBe(true);
     // ...and no byte of any export, nor any log line, holds the secret, in any encoding.
     const forms = [secretPart, encodeURIComponent(secretPart), Buffer.from(secretPart).toString("base64")];
-    const exported = receiver.requests().map((r) => r.body.toString("latin1")).join("\n");
+    const exported = receiver
+      .requests()
+      .map((r) => r.body.toString("latin1"))
+      .join("\n");
     for (const form of forms) {
       expect(exported.includes(form), `export contains ${form}`).toBe(false);
       expect(stack.logs().includes(form), "a log line contains the token").toBe(false);

@@ -43,12 +43,16 @@ afterAll(async () => {
 
 const admin = (token = stack.adminToken) => ({ Authorization: `Bearer ${token}` });
 
-async function listing(query: string, token?: string): Promise<{ status: number; body: { episodes?: Partial<Episode & { since: string }>[]; error?: string } }> {
+async function listing(
+  query: string,
+  token?: string,
+): Promise<{ status: number; body: { episodes?: Partial<Episode & { since: string }>[]; error?: string } }> {
   const res = await fetch(`${stack.edgeUrl}/operators/episodes${query}`, { headers: admin(token) });
   return { status: res.status, body: (await res.json()) as never };
 }
 
-const rerun = (episodeId: string, token?: string) => fetch(`${stack.edgeUrl}/operators/episodes/${episodeId}/rerun`, { method: "POST", headers: admin(token) });
+const rerun = (episodeId: string, token?: string) =>
+  fetch(`${stack.edgeUrl}/operators/episodes/${episodeId}/rerun`, { method: "POST", headers: admin(token) });
 
 async function feedItems(podcastId: string): Promise<number> {
   return parseFeed(await (await fetch(`${stack.edgeUrl}/feeds/${podcastId}.xml`)).text())?.items.length ?? 0;
@@ -62,7 +66,11 @@ describe("operators", () => {
     await stack.stopProcessor();
     ({ episodeId } = await uploadFile(stack.edgeUrl, show.uploadToken, wav, { title: "Dead-lettered", filename: "dlq.wav" }));
     const { episode } = await waitForOutcome(stack.edgeUrl, show.uploadToken, episodeId, 90_000, () => stack.logs());
-    expect(episode.failure).toMatchObject({ permanent: false, deadLettered: true, reason: expect.stringMatching(/in 6 deliveries: processor unreachable/) });
+    expect(episode.failure).toMatchObject({
+      permanent: false,
+      deadLettered: true,
+      reason: expect.stringMatching(/in 6 deliveries: processor unreachable/),
+    });
 
     const acrossShows = await listing("?state=dead_lettered");
     expect(acrossShows.status).toBe(200);
@@ -72,8 +80,12 @@ describe("operators", () => {
     expect((await listing(`?state=failed&podcastId=${other.podcastId}`)).body.episodes).toEqual([]);
 
     // Each line links to the episode's telemetry, as the status API does.
-    const { links } = (await getEpisode(stack.edgeUrl, show.uploadToken, episodeId)) as Episode & { links?: { trace: string; spans: string } };
-    expect(links?.trace).toMatch(/^https:\/\/ui\.honeycomb\.io\/pod-team\/environments\/prod\/datasets\/podcast-edge\/trace\?trace_id=[0-9a-f]{32}&/);
+    const { links } = (await getEpisode(stack.edgeUrl, show.uploadToken, episodeId)) as Episode & {
+      links?: { trace: string; spans: string };
+    };
+    expect(links?.trace).toMatch(
+      /^https:\/\/ui\.honeycomb\.io\/pod-team\/environments\/prod\/datasets\/podcast-edge\/trace\?trace_id=[0-9a-f]{32}&/,
+    );
     expect(perShow.body.episodes![0]).toMatchObject({ links });
     expect((await listing("?state=queued")).body.episodes!.map((e) => e.episodeId)).not.toContain(episodeId);
 
@@ -111,7 +123,12 @@ describe("operators", () => {
   it("refuses to re-run an episode that is not failed, or does not exist", async () => {
     const created = await fetch(`${stack.edgeUrl}/uploads`, {
       method: "POST",
-      headers: { ...admin(show.uploadToken), "Tus-Resumable": "1.0.0", "Upload-Length": "5000", "Upload-Metadata": `title ${btoa("Half")},filename ${btoa("half.wav")}` },
+      headers: {
+        ...admin(show.uploadToken),
+        "Tus-Resumable": "1.0.0",
+        "Upload-Length": "5000",
+        "Upload-Metadata": `title ${btoa("Half")},filename ${btoa("half.wav")}`,
+      },
     });
     const uploading = created.headers.get("Episode-Id")!;
     const res = await rerun(uploading);

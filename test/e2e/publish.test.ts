@@ -85,7 +85,7 @@ describe("an episode from upload to published feed", () => {
     expect(full.headers.get("content-type")).toBe("audio/mpeg");
     const bytes = new Uint8Array(await full.arrayBuffer());
     expect(bytes.length).toBe(enclosure.length);
-    expect(bytes.length).toBeGreaterThan((SPEECH_SECONDS * 128_000) / 8 * 0.9);
+    expect(bytes.length).toBeGreaterThan(((SPEECH_SECONDS * 128_000) / 8) * 0.9);
 
     const ranged = await fetch(enclosure.url, { headers: { Range: "bytes=1000-4999" } });
     expect(ranged.status).toBe(206);
@@ -104,18 +104,23 @@ describe("an episode from upload to published feed", () => {
   it("forms ONE trace across both services: audio.upload -> ... -> audio.pipeline.process -> six stages", async () => {
     const traceId = episode.traceId;
     const inTrace = (s: ReceivedSpan) => s.traceId === traceId;
-    await receiver.waitFor(
-      () => {
-        const names = new Set(receiver.spans().filter(inTrace).map((s) => s.name));
-        return names.has(SPANS.upload) && names.has(SPANS.stage("distribute")) && names.has(SPANS.pipeline);
-      },
-      30_000,
-    );
+    await receiver.waitFor(() => {
+      const names = new Set(
+        receiver
+          .spans()
+          .filter(inTrace)
+          .map((s) => s.name),
+      );
+      return names.has(SPANS.upload) && names.has(SPANS.stage("distribute")) && names.has(SPANS.pipeline);
+    }, 30_000);
     const spans = receiver.spans().filter(inTrace);
     const byId = new Map(spans.map((s) => [s.spanId, s]));
     const one = (name: string) => {
       const found = spans.filter((s) => s.name === name);
-      expect(found.map((s) => s.name), `exactly one ${name}`).toEqual([name]);
+      expect(
+        found.map((s) => s.name),
+        `exactly one ${name}`,
+      ).toEqual([name]);
       return found[0]!;
     };
 
@@ -133,7 +138,11 @@ describe("an episode from upload to published feed", () => {
     const pipeline = one(SPANS.pipeline);
     expect(pipeline.serviceName).toBe(SERVICE_NAMES.processor);
     const ancestors: string[] = [];
-    for (let p = pipeline.parentSpanId ? byId.get(pipeline.parentSpanId) : undefined; p; p = p.parentSpanId ? byId.get(p.parentSpanId) : undefined) {
+    for (
+      let p = pipeline.parentSpanId ? byId.get(pipeline.parentSpanId) : undefined;
+      p;
+      p = p.parentSpanId ? byId.get(p.parentSpanId) : undefined
+    ) {
       ancestors.push(p.name);
     }
     expect(ancestors).toContain(SPANS.upload);
@@ -153,8 +162,12 @@ describe("an episode from upload to published feed", () => {
     const stagesMeasured = new Set(stageMetric.flatMap((m) => m.points.map((p) => p.attributes["audio.pipeline.stage"])));
     for (const stage of STAGES) expect(stagesMeasured.has(stage), stage).toBe(true);
     // Broken down by podcast (METRICS_BY_PODCAST=true): every stage and pipeline point names this show.
-    const pipelinePoints = receiver.metrics().filter((m) => m.name === METRICS.totalDuration).flatMap((m) => m.points);
-    for (const p of [...stageMetric.flatMap((m) => m.points), ...pipelinePoints]) expect(p.attributes[ATTR.podcastId]).toBe(podcast.podcastId);
+    const pipelinePoints = receiver
+      .metrics()
+      .filter((m) => m.name === METRICS.totalDuration)
+      .flatMap((m) => m.points);
+    for (const p of [...stageMetric.flatMap((m) => m.points), ...pipelinePoints])
+      expect(p.attributes[ATTR.podcastId]).toBe(podcast.podcastId);
     expect(pipelinePoints.length).toBeGreaterThan(0);
   });
 });

@@ -66,7 +66,7 @@ const SPEECH_SECONDS = 3;
  * past the lease or the queued deadline (whichever applies) at the next sweep, then the run's deadline.
  * Slack: the sweep is a request to wrangler dev, slow on a loaded machine.
  */
-const RESEND_BOUND_MS = (Math.max(LEASE_SECONDS, QUEUED_SECONDS) + 2 * SCHEDULE_MS / 1000 + 15) * 1000;
+const RESEND_BOUND_MS = (Math.max(LEASE_SECONDS, QUEUED_SECONDS) + (2 * SCHEDULE_MS) / 1000 + 15) * 1000;
 const RECOVERY_BOUND_MS = RESEND_BOUND_MS + (RUN_BASE_SECONDS + 0.5 * SPEECH_SECONDS) * 1000;
 
 beforeAll(async () => {
@@ -124,7 +124,11 @@ const upload = (title: string, holdAt?: StageName) =>
 async function heldAt(episodeId: string, stage: StageName): Promise<void> {
   const held = path.join(holdDir, `${episodeId}.held`);
   // Generous: six runs share two cores with the rest of the suite.
-  await waitFor(`episode ${episodeId} held at the end of ${stage}`, async () => ((await readFile(held, "utf8").catch(() => "")) === stage ? true : undefined), 300_000);
+  await waitFor(
+    `episode ${episodeId} held at the end of ${stage}`,
+    async () => ((await readFile(held, "utf8").catch(() => "")) === stage ? true : undefined),
+    300_000,
+  );
   expect(await record(episodeId)).toMatchObject({ state: "processing", stage, attempts: 1 });
 }
 
@@ -174,7 +178,9 @@ describe("nothing stranded", () => {
     expect(killed).toHaveLength(STAGES.length);
     // distribute's hold comes after the feed was written: the restart must not publish it twice.
     const distributed = runs.find((r) => r.stage === "distribute")!;
-    expect((await listKeys(s3(), keys.publishedPrefix(podcast.podcastId))).filter((k) => k.includes(distributed.episodeId))).toHaveLength(1);
+    expect((await listKeys(s3(), keys.publishedPrefix(podcast.podcastId))).filter((k) => k.includes(distributed.episodeId))).toHaveLength(
+      1,
+    );
 
     await stack.killProcessor();
     await disarmHolds();
@@ -211,10 +217,13 @@ describe("nothing stranded", () => {
     // Nothing but the sweep sends them again: each within its deadline (the lease's expiry for the run,
     // the queued deadline for the lost job), then each publishes within the run's deadline.
     const back = Date.now();
-    const resent = (id: string) => waitFor(`episode ${id} re-sent by the sweep`, async () => ((await record(id))?.resent ? true : undefined), RESEND_BOUND_MS);
+    const resent = (id: string) =>
+      waitFor(`episode ${id} re-sent by the sweep`, async () => ((await record(id))?.resent ? true : undefined), RESEND_BOUND_MS);
     await Promise.all([resent(inTranscode.episodeId), resent(queued.episodeId)]);
     const [a, b] = await Promise.all([expectPublishedOnce(inTranscode.episodeId), expectPublishedOnce(queued.episodeId)]);
-    console.log(`recovery: stack restarted in ${Math.round((back - restarted) / 1000)} s; both published ${Math.round((Date.now() - back) / 1000)} s later`);
+    console.log(
+      `recovery: stack restarted in ${Math.round((back - restarted) / 1000)} s; both published ${Math.round((Date.now() - back) / 1000)} s later`,
+    );
     expect(a.attempts).toBe(2);
     expect(b.attempts).toBe(1);
     expect(await jobFolders()).toEqual([]);

@@ -90,7 +90,9 @@ async function comparePairs(known: () => Promise<number>, unknown: () => Promise
 
 function expectSameTime({ diff, typical }: { diff: number; typical: number }, what: string) {
   const tolerance = Math.max(FLOOR_MS, TOLERANCE * typical);
-  console.log(`${what}: median difference ${diff.toFixed(2)} ms, median request ${typical.toFixed(2)} ms, tolerance ${tolerance.toFixed(2)} ms`);
+  console.log(
+    `${what}: median difference ${diff.toFixed(2)} ms, median request ${typical.toFixed(2)} ms, tolerance ${tolerance.toFixed(2)} ms`,
+  );
   expect(Math.abs(diff), what).toBeLessThan(tolerance);
 }
 

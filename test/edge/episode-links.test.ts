@@ -42,7 +42,9 @@ describe("GET /episodes/:id with Honeycomb configured", () => {
     expect(status.links).toBeDefined();
 
     const trace = new URL(status.links!.trace);
-    expect(`${trace.origin}${trace.pathname}`).toBe("https://ui.honeycomb.io/acme-audio/environments/production/datasets/podcast-edge/trace");
+    expect(`${trace.origin}${trace.pathname}`).toBe(
+      "https://ui.honeycomb.io/acme-audio/environments/production/datasets/podcast-edge/trace",
+    );
     expect(trace.searchParams.get("trace_id")).toBe(status.traceId);
     const start = Number(trace.searchParams.get("trace_start_ts"));
     const end = Number(trace.searchParams.get("trace_end_ts"));

@@ -51,7 +51,12 @@ beforeAll(async () => {
   chaptersDir = mkdtempSync(path.join(tmpdir(), "rendition-chapters-"));
   // A 12 s MP3 with three ID3 chapters (0, 4, 8 s): the upload's chapters.
   const mp3 = mp3WithChapters(chaptersDir, toneWav(chaptersDir, 12)).path;
-  chaptersEpisode = uploadFile(stack.edgeUrl, chaptersShow.uploadToken, mp3, { title: "Chapters, later", filename: "chapters.mp3", filetype: "audio/mpeg", description: "Show notes, kept in the MP3's COMM frame." } as Parameters<typeof uploadFile>[3])
+  chaptersEpisode = uploadFile(stack.edgeUrl, chaptersShow.uploadToken, mp3, {
+    title: "Chapters, later",
+    filename: "chapters.mp3",
+    filetype: "audio/mpeg",
+    description: "Show notes, kept in the MP3's COMM frame.",
+  } as Parameters<typeof uploadFile>[3])
     .then(({ episodeId }) => waitForOutcome(stack.edgeUrl, chaptersShow.uploadToken, episodeId, 240_000, stack.logs))
     .then(({ episode }) => episode);
   chaptersEpisode.catch(() => undefined); // awaited (and reported) by its tests
@@ -66,7 +71,11 @@ afterAll(async () => {
 const call = (method: string, path: string, token: string | null, body?: unknown, headers: Record<string, string> = {}) =>
   fetch(`${stack.edgeUrl}${path}`, {
     method,
-    headers: { ...(typeof body === "object" ? { "Content-Type": "application/json" } : {}), ...(token ? { Authorization: `Bearer ${token}` } : {}), ...headers },
+    headers: {
+      ...(typeof body === "object" ? { "Content-Type": "application/json" } : {}),
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
     ...(body !== undefined ? { body: typeof body === "string" ? body : JSON.stringify(body) } : {}),
   });
 const feed = async (podcastId = show.podcastId, episodes?: number) => {
@@ -131,7 +140,9 @@ describe("episode fields at upload time, through the real processor", () => {
     expect(item.itunesImage).toBe("https://show.example/bonus.jpg");
     expect(item.content).toBe("<p>Notes with <b>bold</b> text</p>");
     // Found again by listing the show's episodes (indexed when the upload started).
-    const list = (await (await call("GET", `/podcasts/${show.podcastId}/episodes`, show.uploadToken)).json()) as { episodes: { episodeId: string; feed: string; details: { season?: number } }[] };
+    const list = (await (await call("GET", `/podcasts/${show.podcastId}/episodes`, show.uploadToken)).json()) as {
+      episodes: { episodeId: string; feed: string; details: { season?: number } }[];
+    };
     expect(list.episodes.find((x) => x.episodeId === episodeId)).toMatchObject({ feed: "listed", details: { season: 2 } });
     // The enclosure's length is the bytes served.
     const head = await fetch(item.enclosure.url, { method: "HEAD" });
@@ -145,13 +156,19 @@ describe("episode fields at upload time, through the real processor", () => {
     [{ pubDate: "next tuesday" }, 'Upload-Metadata "pubDate" must be a date'],
     [{ imageUrl: "cover.jpg" }, 'Upload-Metadata "imageUrl" must be an http(s) URL'],
   ])("refuses an upload with %j, naming the key", async (fields, message) => {
-    const res = await createUpload(stack.edgeUrl, show.uploadToken, { length: 1000, metadata: uploadMetadata({ title: "T", filename: "t.wav", ...fields }) });
+    const res = await createUpload(stack.edgeUrl, show.uploadToken, {
+      length: 1000,
+      metadata: uploadMetadata({ title: "T", filename: "t.wav", ...fields }),
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toContain(message);
   });
 
   it("a tus DELETE on the published upload deletes the episode: media, records, feed item", async () => {
-    const res = await fetch(uploadUrl, { method: "DELETE", headers: { Authorization: `Bearer ${show.uploadToken}`, "Tus-Resumable": "1.0.0" } });
+    const res = await fetch(uploadUrl, {
+      method: "DELETE",
+      headers: { Authorization: `Bearer ${show.uploadToken}`, "Tus-Resumable": "1.0.0" },
+    });
     expect(res.status).toBe(204);
     expect(await guids()).not.toContain(episodeId);
     expect((await fetch(mediaUrl(episodeId))).status).toBe(404);
@@ -160,7 +177,10 @@ describe("episode fields at upload time, through the real processor", () => {
     expect(await listKeys(s3, keys.uploadPrefix(show.podcastId, episodeId))).toEqual([]);
     expect(await objectExists(s3, keys.episode(episodeId))).toBe(false);
     expect((await call("GET", `/episodes/${episodeId}`, show.uploadToken)).status).toBe(404);
-    const head = await fetch(uploadUrl, { method: "HEAD", headers: { Authorization: `Bearer ${show.uploadToken}`, "Tus-Resumable": "1.0.0" } });
+    const head = await fetch(uploadUrl, {
+      method: "HEAD",
+      headers: { Authorization: `Bearer ${show.uploadToken}`, "Tus-Resumable": "1.0.0" },
+    });
     expect(head.status).toBe(404);
   });
 });
@@ -170,11 +190,16 @@ describe("GET /podcasts/:id/episodes", () => {
     const a = await standIn({ title: "Oldest", createdAt: "2026-01-01T00:00:00.000Z" });
     const b = await standIn({ title: "Middle", createdAt: "2026-01-02T00:00:00.000Z" });
     const c = await standIn({ title: "Newest", createdAt: "2026-01-03T00:00:00.000Z" });
-    const page1 = (await (await call("GET", `/podcasts/${show.podcastId}/episodes?limit=2`, show.uploadToken)).json()) as { episodes: Record<string, unknown>[]; nextCursor?: string };
+    const page1 = (await (await call("GET", `/podcasts/${show.podcastId}/episodes?limit=2`, show.uploadToken)).json()) as {
+      episodes: Record<string, unknown>[];
+      nextCursor?: string;
+    };
     expect(page1.episodes.map((e) => e.title)).toEqual(["Newest", "Middle"]);
     expect(page1.episodes[0]).toMatchObject({ episodeId: c.episodeId, state: "published", feed: "listed" });
     expect(page1.nextCursor).toBeTruthy();
-    const page2 = (await (await call("GET", `/podcasts/${show.podcastId}/episodes?limit=2&cursor=${encodeURIComponent(page1.nextCursor!)}`, stack.adminToken)).json()) as { episodes: Record<string, unknown>[] };
+    const page2 = (await (
+      await call("GET", `/podcasts/${show.podcastId}/episodes?limit=2&cursor=${encodeURIComponent(page1.nextCursor!)}`, stack.adminToken)
+    ).json()) as { episodes: Record<string, unknown>[] };
     expect(page2.episodes.map((e) => e.episodeId)).toContain(a.episodeId);
     expect(page2.episodes.map((e) => e.episodeId)).not.toContain(b.episodeId);
   });
@@ -188,7 +213,9 @@ describe("GET /podcasts/:id/episodes", () => {
     const { putObject } = await import("../support/s3.ts");
     await putObject(s3, keys.podcast(old.podcastId), JSON.stringify(record), "application/json");
     const e = await publishStandIn(stack, { podcastId: old.podcastId, indexed: false });
-    const list = (await (await call("GET", `/podcasts/${old.podcastId}/episodes`, old.uploadToken)).json()) as { episodes: { episodeId: string }[] };
+    const list = (await (await call("GET", `/podcasts/${old.podcastId}/episodes`, old.uploadToken)).json()) as {
+      episodes: { episodeId: string }[];
+    };
     expect(list.episodes.map((x) => x.episodeId)).toEqual([e.episodeId]);
     const after = JSON.parse(new TextDecoder().decode(await getObject(s3, keys.podcast(old.podcastId))));
     expect(after.episodesIndexedAt).toBeTruthy();
@@ -204,18 +231,38 @@ describe("PATCH /episodes/:id", () => {
   it("changes the episode's metadata; the feed follows", async () => {
     const e = await standIn();
     const res = await call("PATCH", `/episodes/${e.episodeId}`, show.uploadToken, {
-      title: "Renamed", description: "<p>New notes</p>", season: 3, episodeNumber: 12, episodeType: "trailer", explicit: true,
-      pubDate: "2025-06-01T10:00:00Z", link: "https://show.example/12", imageUrl: "https://show.example/12.jpg",
+      title: "Renamed",
+      description: "<p>New notes</p>",
+      season: 3,
+      episodeNumber: 12,
+      episodeType: "trailer",
+      explicit: true,
+      pubDate: "2025-06-01T10:00:00Z",
+      link: "https://show.example/12",
+      imageUrl: "https://show.example/12.jpg",
     });
     expect(res.status, await res.clone().text()).toBe(200);
     const item = (await feed()).items.find((i) => i.guid === e.episodeId)!;
-    expect(item).toMatchObject({ title: "Renamed", itunesSeason: 3, itunesEpisode: 12, itunesEpisodeType: "trailer", explicit: true, link: "https://show.example/12", itunesImage: "https://show.example/12.jpg" });
+    expect(item).toMatchObject({
+      title: "Renamed",
+      itunesSeason: 3,
+      itunesEpisode: 12,
+      itunesEpisodeType: "trailer",
+      explicit: true,
+      link: "https://show.example/12",
+      itunesImage: "https://show.example/12.jpg",
+    });
     expect(item.pubDate?.toISOString()).toBe("2025-06-01T10:00:00.000Z");
     // The record keeps the state the sweep and the operators' listing read without opening it.
-    expect(await objectMetadata(localS3(stack), keys.episode(e.episodeId))).toMatchObject({ state: "published", podcastid: show.podcastId });
+    expect(await objectMetadata(localS3(stack), keys.episode(e.episodeId))).toMatchObject({
+      state: "published",
+      podcastid: show.podcastId,
+    });
 
     // null clears; the admin may too.
-    expect((await call("PATCH", `/episodes/${e.episodeId}`, stack.adminToken, { season: null, link: null, episodeType: null })).status).toBe(200);
+    expect(
+      (await call("PATCH", `/episodes/${e.episodeId}`, stack.adminToken, { season: null, link: null, episodeType: null })).status,
+    ).toBe(200);
     const cleared = (await feed()).items.find((i) => i.guid === e.episodeId)!;
     expect(cleared.itunesSeason).toBeUndefined();
     expect(cleared.link).toBeUndefined();
@@ -245,7 +292,13 @@ describe("PATCH /episodes/:id", () => {
     expect((await call("DELETE", `/episodes/${e.episodeId}`, other.uploadToken)).status).toBe(404);
     expect((await call("POST", `/episodes/${e.episodeId}/unpublish`, other.uploadToken)).status).toBe(404);
     expect((await call("POST", `/episodes/${e.episodeId}/publish`, other.uploadToken)).status).toBe(404);
-    expect((await call("PUT", `/episodes/${e.episodeId}/transcript`, other.uploadToken, "WEBVTT\n\n00:00.000 --> 00:01.000\nHi\n", { "Content-Type": "text/vtt" })).status).toBe(404);
+    expect(
+      (
+        await call("PUT", `/episodes/${e.episodeId}/transcript`, other.uploadToken, "WEBVTT\n\n00:00.000 --> 00:01.000\nHi\n", {
+          "Content-Type": "text/vtt",
+        })
+      ).status,
+    ).toBe(404);
     expect((await call("PUT", `/episodes/${e.episodeId}/chapters`, other.uploadToken, [{ startTime: 0, title: "A" }])).status).toBe(404);
     expect((await call("GET", `/episodes/${e.episodeId}`, null)).status).toBe(401);
     expect((await call("GET", `/episodes/${e.episodeId}`, "pp_nope_aaaaaaaaaaaaaaaaaaaaaaaa")).status).toBe(403);
@@ -317,7 +370,9 @@ describe("unpublish, publish, delete", () => {
     const s3 = localS3(stack);
     expect(await objectExists(s3, keys.episode(e.episodeId))).toBe(false);
     expect(await objectExists(s3, keys.published(show.podcastId, e.episodeId))).toBe(false);
-    const list = (await (await call("GET", `/podcasts/${show.podcastId}/episodes?limit=100`, show.uploadToken)).json()) as { episodes: { episodeId: string }[] };
+    const list = (await (await call("GET", `/podcasts/${show.podcastId}/episodes?limit=100`, show.uploadToken)).json()) as {
+      episodes: { episodeId: string }[];
+    };
     expect(list.episodes.map((x) => x.episodeId)).not.toContain(e.episodeId);
   });
 
@@ -340,7 +395,8 @@ describe("transcripts and chapters", () => {
 
   it("stores a WebVTT and an SRT transcript and lists both in the feed with type and language", async () => {
     const e = await standIn();
-    const put = (body: string, type: string, query = "") => call("PUT", `/episodes/${e.episodeId}/transcript${query}`, show.uploadToken, body, { "Content-Type": type });
+    const put = (body: string, type: string, query = "") =>
+      call("PUT", `/episodes/${e.episodeId}/transcript${query}`, show.uploadToken, body, { "Content-Type": type });
     expect((await put(vtt, "text/vtt", "?language=en-gb")).status).toBe(200);
     expect((await put(srt, "application/srt")).status).toBe(200);
     const served = await fetch(mediaUrl(e.episodeId, "transcript.vtt"));
@@ -371,9 +427,17 @@ describe("transcripts and chapters", () => {
     const e = await standIn({ writeFeed: false });
     const cue = `00:00.000 --> 00:01.000\n${"x".repeat(1000)}\n\n`;
     const big = `WEBVTT\n\n${cue.repeat(Math.ceil((5 * 1024 * 1024) / cue.length) + 1)}`;
-    const stream = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(big)); c.close(); } });
+    const stream = new ReadableStream({
+      start(c) {
+        c.enqueue(new TextEncoder().encode(big));
+        c.close();
+      },
+    });
     const res = await fetch(`${stack.edgeUrl}/episodes/${e.episodeId}/transcript`, {
-      method: "PUT", headers: { Authorization: `Bearer ${show.uploadToken}`, "Content-Type": "text/vtt" }, body: stream, duplex: "half",
+      method: "PUT",
+      headers: { Authorization: `Bearer ${show.uploadToken}`, "Content-Type": "text/vtt" },
+      body: stream,
+      duplex: "half",
     } as RequestInit);
     expect(res.status).toBe(413);
   });
@@ -387,7 +451,13 @@ describe("transcripts and chapters", () => {
 
   it("publishes creator-supplied JSON chapters as podcast:chapters", async () => {
     const e = await standIn();
-    const chapters = { version: "1.2.0", chapters: [{ startTime: 0, title: "Intro" }, { startTime: 1.5, title: "Interview", url: "https://show.example/guest" }] };
+    const chapters = {
+      version: "1.2.0",
+      chapters: [
+        { startTime: 0, title: "Intro" },
+        { startTime: 1.5, title: "Interview", url: "https://show.example/guest" },
+      ],
+    };
     const res = await call("PUT", `/episodes/${e.episodeId}/chapters`, show.uploadToken, chapters);
     expect(res.status, await res.clone().text()).toBe(200);
     const served = await fetch(mediaUrl(e.episodeId, "chapters.json"));
@@ -395,7 +465,13 @@ describe("transcripts and chapters", () => {
     expect(((await served.json()) as typeof chapters).chapters.map((c) => c.title)).toEqual(["Intro", "Interview"]);
     expect((await feed()).items.find((i) => i.guid === e.episodeId)!.podcastChapters?.url).toBe(mediaUrl(e.episodeId, "chapters.json"));
 
-    const bad = await call("PUT", `/episodes/${e.episodeId}/chapters`, show.uploadToken, { version: "1.2.0", chapters: [{ startTime: 2, title: "B" }, { startTime: 1, title: "A" }] });
+    const bad = await call("PUT", `/episodes/${e.episodeId}/chapters`, show.uploadToken, {
+      version: "1.2.0",
+      chapters: [
+        { startTime: 2, title: "B" },
+        { startTime: 1, title: "A" },
+      ],
+    });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: string }).error).toContain("chapters must be in order");
     const late = await call("PUT", `/episodes/${e.episodeId}/chapters`, show.uploadToken, [{ startTime: 10, title: "After the end" }]);
@@ -458,10 +534,17 @@ describe("chapters written into the renditions after publication", () => {
     await Promise.all(
       [...after].map(async ([id, file]) => {
         const [probed, read, md5] = await Promise.all([ffprobeChapters(file), musicMetadataChapters(file), audioPacketsMd5(file)]);
-        expect(probed.map((c) => c.title), `${id} (ffprobe)`).toEqual(chapters.map((c) => c.title));
+        expect(
+          probed.map((c) => c.title),
+          `${id} (ffprobe)`,
+        ).toEqual(chapters.map((c) => c.title));
         for (const [i, c] of probed.entries()) expect(c.start, `${id} chapter ${i} start (ffprobe)`).toBeCloseTo(chapters[i]!.startTime, 3);
-        expect(read.map((c) => c.title), `${id} (music-metadata)`).toEqual(chapters.map((c) => c.title));
-        for (const [i, c] of read.entries()) expect(c.start, `${id} chapter ${i} start (music-metadata)`).toBeCloseTo(chapters[i]!.startTime, 3);
+        expect(
+          read.map((c) => c.title),
+          `${id} (music-metadata)`,
+        ).toEqual(chapters.map((c) => c.title));
+        for (const [i, c] of read.entries())
+          expect(c.start, `${id} chapter ${i} start (music-metadata)`).toBeCloseTo(chapters[i]!.startTime, 3);
         // Not re-encoded, not re-normalised: the same audio packets, byte for byte.
         expect(md5, `${id} audio`).toBe(packetsMd5.get(id));
       }),
@@ -502,10 +585,20 @@ describe("chapters written into the renditions after publication", () => {
     const s3 = localS3(stack);
     const before = await getEpisode(stack.edgeUrl, chaptersShow.uploadToken, episodeId);
     const stored = await getObject(s3, keys.suppliedChapters(chaptersShow.podcastId, episodeId));
-    const res = await manage("PUT", `/episodes/${episodeId}/chapters`, [{ startTime: 3, title: "B" }, { startTime: 1, title: "A" }]);
+    const res = await manage("PUT", `/episodes/${episodeId}/chapters`, [
+      { startTime: 3, title: "B" },
+      { startTime: 1, title: "A" },
+    ]);
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toContain("chapters must be in order");
-    expect((await manage("PUT", `/episodes/${episodeId}/chapters`, [{ startTime: 0, title: "A" }, { startTime: 30, title: "After the end" }])).status).toBe(400);
+    expect(
+      (
+        await manage("PUT", `/episodes/${episodeId}/chapters`, [
+          { startTime: 0, title: "A" },
+          { startTime: 30, title: "After the end" },
+        ])
+      ).status,
+    ).toBe(400);
     const after = await getEpisode(stack.edgeUrl, chaptersShow.uploadToken, episodeId);
     expect(after.chaptersRetag).toEqual(before.chaptersRetag);
     expect(after.renditions).toEqual(before.renditions);
@@ -531,7 +624,9 @@ describe("chapters written into the renditions after publication", () => {
     expect((await fetch(e.renditions![0]!.url)).status).toBe(200);
     const xml = await (await fetch(`${stack.edgeUrl}/feeds/${chaptersShow.podcastId}.xml`)).text();
     expect(xml).toContain(e.renditions![0]!.url);
-    expect((await listKeys(localS3(stack), keys.publicPrefix(chaptersShow.podcastId, e.episodeId))).filter((k) => /\.g\d+\./.test(k))).toEqual([]);
+    expect(
+      (await listKeys(localS3(stack), keys.publicPrefix(chaptersShow.podcastId, e.episodeId))).filter((k) => /\.g\d+\./.test(k)),
+    ).toEqual([]);
   }, 90_000);
 
   it("DELETE removes the chapters from every rendition and from the feed", async () => {
@@ -557,7 +652,11 @@ describe("chapters written into the renditions after publication", () => {
 
 describe("concurrent edits and publishes on one show", () => {
   it("never loses or duplicates an item", async () => {
-    const fresh = await createPodcast(stack, { artworkUrl: art.url("/cover.jpg"), link: "https://fresh.example/", ownerEmail: "a@fresh.example" });
+    const fresh = await createPodcast(stack, {
+      artworkUrl: art.url("/cover.jpg"),
+      link: "https://fresh.example/",
+      ownerEmail: "a@fresh.example",
+    });
     const existing = [];
     for (let i = 0; i < 4; i++) existing.push(await publishStandIn(stack, { podcastId: fresh.podcastId, title: `Before ${i}` }));
     const published = await Promise.all([

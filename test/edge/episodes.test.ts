@@ -27,7 +27,13 @@ beforeAll(async () => {
   [show, otherShow] = await Promise.all([createPodcast(stack), createPodcast(stack, { title: "Another Show" })]);
   // The processor is busy for this show: jobs stay queued (next attempt after the default 30 s backoff).
   processor.script(show.podcastId, [{ status: 503, body: { outcome: "retry", reason: "busy" } }]);
-  ({ episodeId } = await uploadEpisode({ edgeUrl: stack.edgeUrl, uploadToken: show.uploadToken, bytes: wav, title: "Status", filename: "status.wav" }));
+  ({ episodeId } = await uploadEpisode({
+    edgeUrl: stack.edgeUrl,
+    uploadToken: show.uploadToken,
+    bytes: wav,
+    title: "Status",
+    filename: "status.wav",
+  }));
 });
 afterAll(async () => {
   await stack?.cleanup();
@@ -99,7 +105,14 @@ describe("GET /episodes/:id states", () => {
   it("queued: after the upload completed, with its size and upload time; a failed hand-off shows as the last retry", async () => {
     await processor.waitForJobs(episodeId, 1);
     const s = await status(episodeId);
-    expect(s).toMatchObject({ episodeId, podcastId: show.podcastId, state: "queued", size: wav.length, filename: "status.wav", title: "Status" });
+    expect(s).toMatchObject({
+      episodeId,
+      podcastId: show.podcastId,
+      state: "queued",
+      size: wav.length,
+      filename: "status.wav",
+      title: "Status",
+    });
     expect(Date.parse(s.uploadedAt)).toBeGreaterThan(Date.parse(s.createdAt) - 1);
     expect(s.lastRetry).toMatchObject({ attempt: 0, delivery: 1, reason: "processor answered 503: busy" });
     expect(s.traceId).toBe((await record(episodeId)).traceId);
@@ -131,7 +144,9 @@ describe("GET /episodes/:id states", () => {
     expect(s.state).toBe("published");
     expect(s).not.toHaveProperty("stage");
     expect(s).not.toHaveProperty("lastRetry");
-    expect(s.renditions).toEqual(renditions.map(({ id, url, mimeType, bytes, bitrateKbps }) => ({ id, url, mimeType, bytes, bitrateKbps })));
+    expect(s.renditions).toEqual(
+      renditions.map(({ id, url, mimeType, bytes, bitrateKbps }) => ({ id, url, mimeType, bytes, bitrateKbps })),
+    );
   });
 
   it("failed: gives the reason and whether retrying could help", async () => {
@@ -157,7 +172,10 @@ describe("GET /episodes/:id states", () => {
       stopAfterBytes: 64 * 1024,
     });
     expect((await status(id)).state).toBe("uploading");
-    const del = await fetch(uploadUrl, { method: "DELETE", headers: { Authorization: `Bearer ${show.uploadToken}`, "Tus-Resumable": "1.0.0" } });
+    const del = await fetch(uploadUrl, {
+      method: "DELETE",
+      headers: { Authorization: `Bearer ${show.uploadToken}`, "Tus-Resumable": "1.0.0" },
+    });
     expect(del.status).toBe(204);
     expect((await get(id, show.uploadToken)).status).toBe(404);
     expect(await getObject(localS3(stack), keys.episode(id))).toBeUndefined();

@@ -5,14 +5,20 @@ import { readImageHeader } from "../../edge/podcasts/image-header.ts";
 
 const u16 = (n: number) => [n >> 8, n & 0xff];
 const segment = (marker: number, payload: number[]) => [0xff, marker, ...u16(payload.length + 2), ...payload];
-const sof = (marker: number, width: number, height: number, components: number) => segment(marker, [8, ...u16(height), ...u16(width), components]);
+const sof = (marker: number, width: number, height: number, components: number) =>
+  segment(marker, [8, ...u16(height), ...u16(width), components]);
 const jpeg = (...segments: number[][]) => Uint8Array.from([0xff, 0xd8, ...segments.flat()]);
 
 describe("readImageHeader", () => {
   it("finds a JPEG's frame header after large metadata (EXIF, ICC)", () => {
     const exif = segment(0xe1, Array(60_000).fill(0x41));
     const icc = segment(0xe2, Array(30_000).fill(0x42));
-    expect(readImageHeader(jpeg(exif, icc, sof(0xc0, 1400, 1400, 3)))).toEqual({ format: "jpeg", width: 1400, height: 1400, colour: "rgb" });
+    expect(readImageHeader(jpeg(exif, icc, sof(0xc0, 1400, 1400, 3)))).toEqual({
+      format: "jpeg",
+      width: 1400,
+      height: 1400,
+      colour: "rgb",
+    });
   });
 
   it("reads progressive JPEGs and tells CMYK and greyscale apart", () => {
@@ -33,7 +39,37 @@ describe("readImageHeader", () => {
 
   it("reads a PNG's IHDR: size and colour type", () => {
     const png = (colourType: number) =>
-      Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0x05, 0x78, 0, 0, 0x05, 0x78, 8, colourType, 0, 0, 0]);
+      Uint8Array.from([
+        0x89,
+        0x50,
+        0x4e,
+        0x47,
+        0x0d,
+        0x0a,
+        0x1a,
+        0x0a,
+        0,
+        0,
+        0,
+        13,
+        0x49,
+        0x48,
+        0x44,
+        0x52,
+        0,
+        0,
+        0x05,
+        0x78,
+        0,
+        0,
+        0x05,
+        0x78,
+        8,
+        colourType,
+        0,
+        0,
+        0,
+      ]);
     expect(readImageHeader(png(2))).toEqual({ format: "png", width: 1400, height: 1400, colour: "rgb" });
     expect(readImageHeader(png(6))).toMatchObject({ colour: "rgb" });
     expect(readImageHeader(png(0))).toMatchObject({ colour: "grey" });

@@ -28,13 +28,21 @@ describe("POST /podcasts", () => {
 
     const stored = new TextDecoder().decode(await getObject(localS3(stack), keys.podcast(created.podcastId)));
     const record = JSON.parse(stored);
-    expect(record).toMatchObject({ title: "Show", language: "en-GB", explicit: true, ownerEmail: "host@show.example", loudness: { integratedLufs: -19, truePeakDbtp: -1 } });
+    expect(record).toMatchObject({
+      title: "Show",
+      language: "en-GB",
+      explicit: true,
+      ownerEmail: "host@show.example",
+      loudness: { integratedLufs: -19, truePeakDbtp: -1 },
+    });
     expect(record.uploadTokenSha256).toMatch(/^[0-9a-f]{64}$/);
     // podcast:guid is fixed at creation from the first feed URL (checked against the spec's vectors in test/feed).
     expect(record.guid).toBe(podcastGuid(created.feedUrl));
     expect(stored).not.toContain(created.uploadToken.slice(`pp_${created.podcastId}_`.length));
 
-    const read = await fetch(`${stack.edgeUrl}/podcasts/${created.podcastId}`, { headers: { Authorization: `Bearer ${stack.adminToken}` } });
+    const read = await fetch(`${stack.edgeUrl}/podcasts/${created.podcastId}`, {
+      headers: { Authorization: `Bearer ${stack.adminToken}` },
+    });
     expect(read.status).toBe(200);
     const shown = (await read.json()) as Record<string, unknown>;
     expect(shown.title).toBe("Show");

@@ -43,10 +43,11 @@ async function stoppableProcessor() {
       running = true;
       for (const h of held.splice(0)) answer(h.res, h.episodeId);
     },
-    stop: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -78,7 +79,10 @@ async function reading(): Promise<Map<string, Map<string, number>>> {
   const res = await fetch(`${stack.edgeUrl}/__scheduled?cron=*+*+*+*+*`);
   expect(res.status, await res.text()).toBe(200);
   const fresh = await receiver.waitFor(() => {
-    const got = receiver.metrics().slice(before).filter((m) => m.name.startsWith("audio.queue.backlog."));
+    const got = receiver
+      .metrics()
+      .slice(before)
+      .filter((m) => m.name.startsWith("audio.queue.backlog."));
     return got.length >= 3 ? got : undefined;
   });
   const byMetric = new Map<string, Map<string, number>>();
@@ -130,7 +134,12 @@ describe("queue backlog gauges", () => {
   });
 
   it("exports them as gauges with units, one point per queue per reading", () => {
-    const units = new Map(receiver.metrics().filter((m) => m.name.startsWith("audio.queue.backlog.")).map((m) => [m.name, m.unit]));
+    const units = new Map(
+      receiver
+        .metrics()
+        .filter((m) => m.name.startsWith("audio.queue.backlog."))
+        .map((m) => [m.name, m.unit]),
+    );
     expect(Object.fromEntries(units)).toEqual({
       [METRICS.queueBacklogMessages]: "{message}",
       [METRICS.queueBacklogBytes]: "By",

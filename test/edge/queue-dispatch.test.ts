@@ -84,7 +84,9 @@ describe("queue dispatch", () => {
 
     // Signed with the stack's JOB_SIGNING_SECRET (which reached the Worker through its env file, not argv).
     expect(await jobSignatureProblem(stack.signingSecret, delivery!.raw, String(delivery!.headers[SIGNATURE_HEADER]))).toBeUndefined();
-    expect(await jobSignatureProblem("another-secret-of-sufficient-length!!", delivery!.raw, String(delivery!.headers[SIGNATURE_HEADER]))).toMatch(/does not match/);
+    expect(
+      await jobSignatureProblem("another-secret-of-sufficient-length!!", delivery!.raw, String(delivery!.headers[SIGNATURE_HEADER])),
+    ).toMatch(/does not match/);
 
     // 202 accepted: the run (here: none) reports through the record; the message is acked.
     const episode = await storedEpisode(episodeId);
@@ -164,7 +166,7 @@ describe("queue dispatch", () => {
     expect(processor.jobs(episodeId)).toHaveLength(2);
   });
 
-  it("acks the processor's \"published\" answer (a duplicate of a done job): no redelivery", async () => {
+  it('acks the processor\'s "published" answer (a duplicate of a done job): no redelivery', async () => {
     const podcast = await createPodcast(stack);
     processor.script(podcast.podcastId, [{ status: 200 }]);
     const { episodeId } = await upload(podcast);

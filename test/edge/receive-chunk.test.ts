@@ -59,10 +59,24 @@ function bytes(n: number, from = 0): Uint8Array {
 
 function upload(overrides: Partial<ReceivingUpload> = {}): ReceivingUpload {
   return {
-    status: "receiving", episodeId: "ep", podcastId: "pod", length: 100, offset: 0, partBytes: PART, parts: 0,
-    tail: null, tailVersion: 0, sniffed: false, target: { key: "uploads/pod/ep/source", uploadId: "u1" },
-    metadata: { title: "t", filename: "f.wav" } as ReceivingUpload["metadata"], rawMetadata: "", createdAt: "", expiresAt: 0,
-    trace: { traceId: "0".repeat(32), spanId: "0".repeat(16) }, storedAt: null, completedAt: null,
+    status: "receiving",
+    episodeId: "ep",
+    podcastId: "pod",
+    length: 100,
+    offset: 0,
+    partBytes: PART,
+    parts: 0,
+    tail: null,
+    tailVersion: 0,
+    sniffed: false,
+    target: { key: "uploads/pod/ep/source", uploadId: "u1" },
+    metadata: { title: "t", filename: "f.wav" } as ReceivingUpload["metadata"],
+    rawMetadata: "",
+    createdAt: "",
+    expiresAt: 0,
+    trace: { traceId: "0".repeat(32), spanId: "0".repeat(16) },
+    storedAt: null,
+    completedAt: null,
     ...overrides,
   };
 }
@@ -185,7 +199,11 @@ describe("receiveChunk", () => {
     expect(withSum.result).toMatchObject({ outcome: "interrupted", reason: "disconnected", record: { offset: 0, parts: 0 } });
     expect(withSum.records.saved).toEqual([]);
     const without = await receive(upload(), [data.subarray(0, 30)], { breakAfter: true });
-    expect(without.result).toMatchObject({ outcome: "interrupted", reason: "disconnected", record: { offset: 30, parts: 1, tail: { bytes: 14 } } });
+    expect(without.result).toMatchObject({
+      outcome: "interrupted",
+      reason: "disconnected",
+      record: { offset: 30, parts: 1, tail: { bytes: 14 } },
+    });
   });
 
   it("refuses bytes beyond the limit and keeps only what was recorded before", async () => {

@@ -93,7 +93,11 @@ describe("PATCH /podcasts/:id", () => {
     });
     expect(res.status, await res.clone().text()).toBe(200);
     const body = (await res.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ language: "pt-BR", category: "Society & Culture > Documentary", artwork: { width: 3000, height: 3000, format: "png" } });
+    expect(body).toMatchObject({
+      language: "pt-BR",
+      category: "Society & Culture > Documentary",
+      artwork: { width: 3000, height: 3000, format: "png" },
+    });
 
     const f = (await checkFeed(await feedOf(show.podcastId))).partytime;
     expect(f.title).toBe("Renamed Show");
@@ -113,7 +117,14 @@ describe("PATCH /podcasts/:id", () => {
   });
 
   it("clears optional fields with null and resets defaults", async () => {
-    const res = await call("PATCH", `/podcasts/${show.podcastId}`, stack.adminToken, { newFeedUrl: null, complete: null, locked: false, type: null, funding: null, copyright: null });
+    const res = await call("PATCH", `/podcasts/${show.podcastId}`, stack.adminToken, {
+      newFeedUrl: null,
+      complete: null,
+      locked: false,
+      type: null,
+      funding: null,
+      copyright: null,
+    });
     expect(res.status).toBe(200);
     const xml = await feedOf(show.podcastId);
     const f = (await checkFeed(xml)).partytime;
@@ -212,10 +223,16 @@ describe("POST /podcasts/:id/token", () => {
     expect(uploadToken.startsWith(`pp_${other.podcastId}_`)).toBe(true);
 
     expect((await call("GET", `/podcasts/${other.podcastId}`, other.uploadToken)).status).toBe(403);
-    const oldUpload = await createUpload(stack.edgeUrl, other.uploadToken, { length: 100, metadata: uploadMetadata({ title: "T", filename: "t.wav" }) });
+    const oldUpload = await createUpload(stack.edgeUrl, other.uploadToken, {
+      length: 100,
+      metadata: uploadMetadata({ title: "T", filename: "t.wav" }),
+    });
     expect(oldUpload.status).toBe(403);
     expect((await call("GET", `/podcasts/${other.podcastId}`, uploadToken)).status).toBe(200);
-    const newUpload = await createUpload(stack.edgeUrl, uploadToken, { length: 100, metadata: uploadMetadata({ title: "T", filename: "t.wav" }) });
+    const newUpload = await createUpload(stack.edgeUrl, uploadToken, {
+      length: 100,
+      metadata: uploadMetadata({ title: "T", filename: "t.wav" }),
+    });
     expect(newUpload.status).toBe(201);
     const stored = new TextDecoder().decode(await getObject(localS3(stack), keys.podcast(other.podcastId)));
     expect(stored).not.toContain(uploadToken.slice(`pp_${other.podcastId}_`.length));

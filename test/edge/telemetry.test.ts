@@ -117,7 +117,11 @@ describe("edge traces", () => {
     const [, tid, parentId] = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[0-3]$/.exec(String(delivery!.headers.traceparent)) ?? [];
     expect(tid).toBe(traceId);
     const parent = await receiver.waitFor(() => inTrace().find((s) => s.spanId === parentId));
-    expect(ancestry(receiver.spans(), parent).map((s) => s.name).at(-1)).toBe(SPANS.upload);
+    expect(
+      ancestry(receiver.spans(), parent)
+        .map((s) => s.name)
+        .at(-1),
+    ).toBe(SPANS.upload);
     // Every parent id in the upload's trace resolves to an exported span.
     const ids = new Set(inTrace().map((s) => s.spanId));
     for (const s of inTrace()) if (s.parentSpanId) expect(ids.has(s.parentSpanId), `parent of ${s.name}`).toBe(true);
@@ -145,9 +149,14 @@ describe("edge traces", () => {
       chunkSize: 64 * 1024,
       stopAfterBytes: 64 * 1024,
     });
-    const del = await fetch(uploadUrl, { method: "DELETE", headers: { Authorization: `Bearer ${other.uploadToken}`, "Tus-Resumable": "1.0.0" } });
+    const del = await fetch(uploadUrl, {
+      method: "DELETE",
+      headers: { Authorization: `Bearer ${other.uploadToken}`, "Tus-Resumable": "1.0.0" },
+    });
     expect(del.status).toBe(204);
-    const span = await receiver.waitFor(() => receiver.spans().find((s) => s.name === SPANS.upload && s.attributes[ATTR.episodeId] === abandonedId));
+    const span = await receiver.waitFor(() =>
+      receiver.spans().find((s) => s.name === SPANS.upload && s.attributes[ATTR.episodeId] === abandonedId),
+    );
     expect(span.parentSpanId).toBeUndefined();
     expect(span.status.code).toBe(2);
     expect(span.status.message).toMatch(/terminated/);
@@ -203,8 +212,20 @@ describe("export", () => {
     // Requests that carry secrets where otel-cf-workers records them (url.full, url.query).
     const leakUrl = `${stack.edgeUrl}/episodes/${episodeId}?access_token=${encodeURIComponent(podcast.uploadToken)}&view=full`;
     expect((await fetch(leakUrl, { headers: { Authorization: `Bearer ${podcast.uploadToken}` } })).status).toBe(200);
-    expect((await fetch(`${stack.edgeUrl}/podcasts/${podcast.podcastId}?token=${stack.adminToken}`, { headers: { Authorization: `Bearer ${stack.adminToken}` } })).status).toBe(200);
-    expect((await fetch(`${stack.edgeUrl}/episodes/${episodeId}?sig=${podcast.uploadToken}`, { headers: { Authorization: "Bearer pp_not-a-podcast_AAAAAAAAAAAAAAAAAAAAAAAA" } })).status).toBe(403);
+    expect(
+      (
+        await fetch(`${stack.edgeUrl}/podcasts/${podcast.podcastId}?token=${stack.adminToken}`, {
+          headers: { Authorization: `Bearer ${stack.adminToken}` },
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await fetch(`${stack.edgeUrl}/episodes/${episodeId}?sig=${podcast.uploadToken}`, {
+          headers: { Authorization: "Bearer pp_not-a-podcast_AAAAAAAAAAAAAAAAAAAAAAAA" },
+        })
+      ).status,
+    ).toBe(403);
 
     const withQuery = await receiver.waitFor(() =>
       receiver.spans().find((s) => String(s.attributes["url.query"] ?? "").includes("view=full")),

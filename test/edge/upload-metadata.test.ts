@@ -9,13 +9,34 @@ import { uploadMetadata } from "../support/tus.ts";
 describe("Upload-Metadata", () => {
   it("takes title, filename, description and filetype; ignores other keys such as Uppy's", () => {
     const header = `${uploadMetadata({ title: " Épisode 12 ", filename: "ep12.flac", description: "Notes", filetype: "audio/flac", name: "ep12.flac", relativePath: "null" })},is_confidential`;
-    expect(parseUploadMetadata(header)).toEqual({ title: "Épisode 12", filename: "ep12.flac", description: "Notes", filetype: "audio/flac" });
+    expect(parseUploadMetadata(header)).toEqual({
+      title: "Épisode 12",
+      filename: "ep12.flac",
+      description: "Notes",
+      filetype: "audio/flac",
+    });
   });
 
   it("takes the episode's feed fields with the rules of PATCH /episodes/:id", () => {
-    const header = uploadMetadata({ title: "T", filename: "t.wav", season: "2", episodeNumber: "14", episodeType: "trailer", explicit: "no", pubDate: "Tue, 02 Dec 2025 10:00:00 GMT", link: "https://show.example/14", imageUrl: "https://show.example/14.png" });
+    const header = uploadMetadata({
+      title: "T",
+      filename: "t.wav",
+      season: "2",
+      episodeNumber: "14",
+      episodeType: "trailer",
+      explicit: "no",
+      pubDate: "Tue, 02 Dec 2025 10:00:00 GMT",
+      link: "https://show.example/14",
+      imageUrl: "https://show.example/14.png",
+    });
     expect(parseUploadMetadata(header).details).toEqual({
-      season: 2, episodeNumber: 14, episodeType: "trailer", explicit: false, pubDate: "2025-12-02T10:00:00.000Z", link: "https://show.example/14", imageUrl: "https://show.example/14.png",
+      season: 2,
+      episodeNumber: 14,
+      episodeType: "trailer",
+      explicit: false,
+      pubDate: "2025-12-02T10:00:00.000Z",
+      link: "https://show.example/14",
+      imageUrl: "https://show.example/14.png",
     });
     expect(parseUploadMetadata(uploadMetadata({ title: "T", filename: "t.wav" }))).not.toHaveProperty("details");
   });

@@ -64,9 +64,14 @@ describe("discovery (OPTIONS)", () => {
     const res = await fetch(`${stack.edgeUrl}/uploads`, { method: "OPTIONS" });
     expect(res.status).toBe(204);
     expect(res.headers.get("Tus-Version")).toBe("1.0.0");
-    expect(res.headers.get("Tus-Extension")!.split(",").sort()).toEqual(
-      ["checksum", "creation", "creation-defer-length", "creation-with-upload", "expiration", "termination"],
-    );
+    expect(res.headers.get("Tus-Extension")!.split(",").sort()).toEqual([
+      "checksum",
+      "creation",
+      "creation-defer-length",
+      "creation-with-upload",
+      "expiration",
+      "termination",
+    ]);
     expect(res.headers.get("Tus-Max-Size")).toBe(String(MAX));
     expect(res.headers.get("Tus-Checksum-Algorithm")!.split(",")).toEqual(["sha1", "sha256"]);
   });
@@ -76,14 +81,26 @@ describe("CORS", () => {
   it("answers a preflight from an allowed origin with the tus request headers", async () => {
     const res = await fetch(`${stack.edgeUrl}/uploads/00000000-0000-4000-8000-000000000000`, {
       method: "OPTIONS",
-      headers: { Origin: "https://studio.example", "Access-Control-Request-Method": "PATCH", "Access-Control-Request-Headers": "upload-offset,tus-resumable" },
+      headers: {
+        Origin: "https://studio.example",
+        "Access-Control-Request-Method": "PATCH",
+        "Access-Control-Request-Headers": "upload-offset,tus-resumable",
+      },
     });
     expect(res.status).toBe(204);
     expect(res.headers.get("Access-Control-Allow-Origin")).toBe("https://studio.example");
     expect(res.headers.get("Vary")).toContain("Origin");
     expect(res.headers.get("Access-Control-Allow-Methods")).toContain("PATCH");
     const allowed = res.headers.get("Access-Control-Allow-Headers")!.toLowerCase();
-    for (const h of ["authorization", "tus-resumable", "upload-offset", "upload-length", "upload-metadata", "upload-checksum", "upload-defer-length"]) {
+    for (const h of [
+      "authorization",
+      "tus-resumable",
+      "upload-offset",
+      "upload-length",
+      "upload-metadata",
+      "upload-checksum",
+      "upload-defer-length",
+    ]) {
       expect(allowed).toContain(h);
     }
   });
@@ -103,7 +120,8 @@ describe("CORS", () => {
     expect(res.status).toBe(201);
     expect(res.headers.get("Access-Control-Allow-Origin")).toBe("https://app.example");
     const exposed = res.headers.get("Access-Control-Expose-Headers")!.toLowerCase();
-    for (const h of ["location", "episode-id", "upload-offset", "upload-length", "upload-expires", "tus-resumable"]) expect(exposed).toContain(h);
+    for (const h of ["location", "episode-id", "upload-offset", "upload-length", "upload-expires", "tus-resumable"])
+      expect(exposed).toContain(h);
 
     const denied = await fetch(`${stack.edgeUrl}/uploads`, { method: "POST", headers: { ...TUS, Origin: "https://app.example" } });
     expect(denied.status).toBe(401);
@@ -162,14 +180,21 @@ describe("protocol version and authorisation", () => {
 
 describe("creation", () => {
   it("201s with Location, Episode-Id and Upload-Expires (RFC 9110), and HEAD describes the new upload", async () => {
-    const metadata = uploadMetadata({ title: "Ünïcode title, with comma", filename: "take 1.wav", description: "d", filetype: "audio/wav" });
+    const metadata = uploadMetadata({
+      title: "Ünïcode title, with comma",
+      filename: "take 1.wav",
+      description: "d",
+      filetype: "audio/wav",
+    });
     const before = Date.now();
     const { url, episodeId, res } = await newUpload(wav.size, metadata);
     expect(res.headers.get("Tus-Resumable")).toBe("1.0.0");
     expect(episodeId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(url).toBe(`${stack.edgeUrl}/uploads/${episodeId}`);
     const expires = res.headers.get("Upload-Expires")!;
-    expect(expires).toMatch(/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/);
+    expect(expires).toMatch(
+      /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/,
+    );
     const expiresMs = Date.parse(expires);
     expect(expiresMs).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 + EXPIRY_SECONDS * 1000);
     expect(expiresMs).toBeLessThan(Date.now() + EXPIRY_SECONDS * 1000 + 5000);
@@ -194,7 +219,11 @@ describe("creation", () => {
     [{ metadata: uploadMetadata({ filename: "a.wav" }) }, 400, '"title" is required'],
     [{ metadata: uploadMetadata({ title: "T" }) }, 400, '"filename" is required'],
     [{ metadata: uploadMetadata({ title: "x".repeat(301), filename: "a.wav" }) }, 400, '"title" must be at most 300 characters'],
-    [{ metadata: uploadMetadata({ title: "T", filename: "a.wav", description: "d".repeat(4001) }) }, 400, '"description" must be at most 4000'],
+    [
+      { metadata: uploadMetadata({ title: "T", filename: "a.wav", description: "d".repeat(4001) }) },
+      400,
+      '"description" must be at most 4000',
+    ],
     [{ metadata: uploadMetadata({ title: "T", filename: "../../" }) }, 400, '"filename" does not name a file'],
     [{ metadata: uploadMetadata({ title: "T", filename: "a.wav", filetype: "not a type" }) }, 400, '"filetype" must be a MIME type'],
     [{ metadata: "title !!!notbase64" }, 400, '"title" is not valid base64'],
@@ -298,8 +327,11 @@ describe("PATCH", () => {
     const res = await fetch(url, {
       method: "POST",
       headers: {
-        ...TUS, ...bearer(show.uploadToken),
-        "X-HTTP-Method-Override": "PATCH", "Content-Type": "application/offset+octet-stream", "Upload-Offset": "0",
+        ...TUS,
+        ...bearer(show.uploadToken),
+        "X-HTTP-Method-Override": "PATCH",
+        "Content-Type": "application/offset+octet-stream",
+        "Upload-Offset": "0",
       },
       body: wavBytes.subarray(0, 1234),
     });

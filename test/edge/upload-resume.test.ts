@@ -81,7 +81,12 @@ describe("chunk sizes", () => {
     ["7 MiB + 3 bytes", 7 * MiB + 3],
     ["whole file (tus-js-client's default)", undefined],
   ])("%s chunks store the file byte for byte", async (_name, chunkSize) => {
-    const run = await runTusClient({ edgeUrl: stack.edgeUrl, token: show.uploadToken, source: smallBytes, ...(chunkSize ? { chunkSize } : {}) });
+    const run = await runTusClient({
+      edgeUrl: stack.edgeUrl,
+      token: show.uploadToken,
+      source: smallBytes,
+      ...(chunkSize ? { chunkSize } : {}),
+    });
     expect(run.result).toBe("done");
     expect(await storedSha(run.url)).toBe(small.sha256);
     expect(completions(run.url)).toBe(1);
@@ -92,14 +97,26 @@ describe("chunk sizes", () => {
   });
 
   it("creation-with-upload (first chunk in the POST)", async () => {
-    const run = await runTusClient({ edgeUrl: stack.edgeUrl, token: show.uploadToken, source: smallBytes, chunkSize: 3 * MiB, uploadDataDuringCreation: true });
+    const run = await runTusClient({
+      edgeUrl: stack.edgeUrl,
+      token: show.uploadToken,
+      source: smallBytes,
+      chunkSize: 3 * MiB,
+      uploadDataDuringCreation: true,
+    });
     expect(await storedSha(run.url)).toBe(small.sha256);
   });
 
   it("deferred length (the size is sent with the last chunk)", async () => {
     // A Buffer source: tus-js-client 4.3's Node stream source stalls at the end of a file
     // whose size is not a multiple of chunkSize (seen against a plain Node server too).
-    const run = await runTusClient({ edgeUrl: stack.edgeUrl, token: show.uploadToken, source: smallBytes, uploadLengthDeferred: true, chunkSize: 4 * MiB });
+    const run = await runTusClient({
+      edgeUrl: stack.edgeUrl,
+      token: show.uploadToken,
+      source: smallBytes,
+      uploadLengthDeferred: true,
+      chunkSize: 4 * MiB,
+    });
     expect(await storedSha(run.url)).toBe(small.sha256);
   });
 });
@@ -144,21 +161,39 @@ describe("interruption and resume", () => {
   });
 
   it("a NEW client resumes from the upload URL alone", async () => {
-    const first = await runTusClient({ edgeUrl: stack.edgeUrl, token: show.uploadToken, source: largeBytes, chunkSize: 2 * MiB, stopAfterBytes: 7 * MiB });
+    const first = await runTusClient({
+      edgeUrl: stack.edgeUrl,
+      token: show.uploadToken,
+      source: largeBytes,
+      chunkSize: 2 * MiB,
+      stopAfterBytes: 7 * MiB,
+    });
     expect(first.result).toBe("stopped");
     const offset = await offsetOf(first.url);
     expect(offset).toBeGreaterThan(0);
     expect(offset).toBeLessThan(largeBytes.length);
     // No endpoint, no metadata, another chunk size: only the URL (and the podcast's token).
     const resumedAt: number[] = [];
-    const second = await runTusClient({ edgeUrl: stack.edgeUrl, token: show.uploadToken, source: largeBytes, uploadUrl: first.url, onResume: (o) => resumedAt.push(o) });
+    const second = await runTusClient({
+      edgeUrl: stack.edgeUrl,
+      token: show.uploadToken,
+      source: largeBytes,
+      uploadUrl: first.url,
+      onResume: (o) => resumedAt.push(o),
+    });
     expect(second.result).toBe("done");
     expect(resumedAt).toEqual([offset]);
     expect(await storedSha(first.url)).toBe(large.sha256);
   });
 
   it("two clients resuming the same upload at once: both finish, bytes intact, completed exactly once", async () => {
-    const first = await runTusClient({ edgeUrl: stack.edgeUrl, token: show.uploadToken, source: largeBytes, chunkSize: 2 * MiB, stopAfterBytes: 6 * MiB });
+    const first = await runTusClient({
+      edgeUrl: stack.edgeUrl,
+      token: show.uploadToken,
+      source: largeBytes,
+      chunkSize: 2 * MiB,
+      stopAfterBytes: 6 * MiB,
+    });
     const url = first.url;
     const statuses: number[] = [];
     const racers = await Promise.all(
@@ -188,14 +223,27 @@ describe("interruption and resume", () => {
   });
 
   it("terminated by the client (abort with terminate): the upload and its data are gone", async () => {
-    const run = await runTusClient({ edgeUrl: stack.edgeUrl, token: show.uploadToken, source: largeBytes, chunkSize: 4 * MiB, stopAfterBytes: 9 * MiB, terminate: true });
+    const run = await runTusClient({
+      edgeUrl: stack.edgeUrl,
+      token: show.uploadToken,
+      source: largeBytes,
+      chunkSize: 4 * MiB,
+      stopAfterBytes: 9 * MiB,
+      terminate: true,
+    });
     expect(run.result).toBe("stopped");
     expect([404, 410]).toContain((await headUpload(run.url, show.uploadToken)).status);
     expect(await listKeys(localS3(stack), keys.uploadPrefix(show.podcastId, episodeOf(run.url)))).toEqual([]);
   });
 
   it("survives a restart of the whole local stack (same data folder): state and staged bytes persist", async () => {
-    const before = await runTusClient({ edgeUrl: stack.edgeUrl, token: show.uploadToken, source: largeBytes, chunkSize: 3 * MiB, stopAfterBytes: 13 * MiB });
+    const before = await runTusClient({
+      edgeUrl: stack.edgeUrl,
+      token: show.uploadToken,
+      source: largeBytes,
+      chunkSize: 3 * MiB,
+      stopAfterBytes: 13 * MiB,
+    });
     const url = before.url;
     const offset = await offsetOf(url);
     expect(offset).toBeGreaterThan(PART);

@@ -75,7 +75,9 @@ describe("tus request spans", () => {
     await receiver.waitFor(() => {
       const trace = receiver.spans().filter((s) => s.traceId === root.traceId);
       const ids = new Set(trace.map((s) => s.spanId));
-      return trace.some((s) => s.name === SPANS.queueProcess("episode-jobs")) && trace.every((s) => !s.parentSpanId || ids.has(s.parentSpanId));
+      return (
+        trace.some((s) => s.name === SPANS.queueProcess("episode-jobs")) && trace.every((s) => !s.parentSpanId || ids.has(s.parentSpanId))
+      );
     });
   });
 
@@ -95,7 +97,12 @@ describe("tus request spans", () => {
     const spans = requestSpansOf(episodeId).sort((a, b) => Number(a.startTimeUnixNano - b.startTimeUnixNano));
     const [create, stored, mismatch, stale] = spans as [ReceivedSpan, ReceivedSpan, ReceivedSpan, ReceivedSpan];
     expect(create.name).toBe(SPANS.uploadCreate);
-    expect(create.attributes).toMatchObject({ "http.request.method": "POST", "http.response.status_code": 201, [ATTR.uploadOffsetAfter]: 0, [ATTR.uploadBytesReceived]: 0 });
+    expect(create.attributes).toMatchObject({
+      "http.request.method": "POST",
+      "http.response.status_code": 201,
+      [ATTR.uploadOffsetAfter]: 0,
+      [ATTR.uploadBytesReceived]: 0,
+    });
     expect(create.attributes[ATTR.uploadOffsetBefore]).toBeUndefined();
 
     expect(stored.name).toBe(SPANS.uploadPatch);
@@ -116,10 +123,18 @@ describe("tus request spans", () => {
       [ATTR.uploadChecksumAlgorithm]: "sha1",
     });
     expect(mismatch.status.code).not.toBe(2);
-    expect(stale.attributes).toMatchObject({ "http.response.status_code": 409, [ATTR.uploadBytesReceived]: 0, [ATTR.uploadOffsetAfter]: MiB });
+    expect(stale.attributes).toMatchObject({
+      "http.response.status_code": 409,
+      [ATTR.uploadBytesReceived]: 0,
+      [ATTR.uploadOffsetAfter]: MiB,
+    });
 
     const head = spans.find((s) => s.name === SPANS.uploadHead)!;
-    expect(head.attributes).toMatchObject({ "http.response.status_code": 200, [ATTR.uploadOffsetBefore]: MiB, [ATTR.uploadBytesReceived]: 0 });
+    expect(head.attributes).toMatchObject({
+      "http.response.status_code": 200,
+      [ATTR.uploadOffsetBefore]: MiB,
+      [ATTR.uploadBytesReceived]: 0,
+    });
 
     // Every byte of the file was stored exactly once, by the PATCHes that answered 204.
     const patches = spans.filter((s) => s.name === SPANS.uploadPatch && s.attributes["http.response.status_code"] === 204);

@@ -40,7 +40,12 @@ describe("parseChapters", () => {
   };
 
   it("accepts an array or a JSON chapters document and cleans titles", () => {
-    expect(parseChapters([{ startTime: 0, title: "  Intro\n\u0000 part  " }, { startTime: 61.5, title: "Talk", extra: 1 }])).toEqual([
+    expect(
+      parseChapters([
+        { startTime: 0, title: "  Intro\n\u0000 part  " },
+        { startTime: 61.5, title: "Talk", extra: 1 },
+      ]),
+    ).toEqual([
       { startTime: 0, title: "Intro part" },
       { startTime: 61.5, title: "Talk" },
     ]);
@@ -73,9 +78,16 @@ describe("parseChapters", () => {
       ],
       /chapter 2 starts at 5s, not after chapter 1/,
     );
-    reject([{ startTime: 0, title: "a" }, { startTime: 90, title: "b" }], /chapter 2 starts at 90s, after the end of the episode \(60s\)/, {
-      durationSeconds: 60,
-    });
+    reject(
+      [
+        { startTime: 0, title: "a" },
+        { startTime: 90, title: "b" },
+      ],
+      /chapter 2 starts at 90s, after the end of the episode \(60s\)/,
+      {
+        durationSeconds: 60,
+      },
+    );
   });
 
   it("refuses bad titles, end times and links", () => {
@@ -86,7 +98,10 @@ describe("parseChapters", () => {
     reject([{ startTime: 10, title: "a", endTime: 100 }], /chapter 1 ends at 100s, after the end of the episode/, { durationSeconds: 60 });
     reject([{ startTime: 0, title: "a", url: "javascript:alert(1)" }], /chapter 1 url must be an http\(s\) URL/);
     reject([{ startTime: 0, title: "a", img: "not a url" }], /chapter 1 img is not a URL/);
-    reject([{ startTime: 0, title: "a", url: `https://e.com/${"a".repeat(CHAPTER_LIMITS.maxUrlLength)}` }], /chapter 1 url is longer than 2048/);
+    reject(
+      [{ startTime: 0, title: "a", url: `https://e.com/${"a".repeat(CHAPTER_LIMITS.maxUrlLength)}` }],
+      /chapter 1 url is longer than 2048/,
+    );
   });
 
   it("bounds the number of chapters", () => {

@@ -51,7 +51,9 @@ describe("renderFeed channel", () => {
   });
 
   it("uses the show's website as link when it has one", () => {
-    const withLink = parse(renderFeed({ podcast: podcast({ link: "https://show.example/" }), episodes: [], publicBaseUrl: BASE_URL, now: NOW }));
+    const withLink = parse(
+      renderFeed({ podcast: podcast({ link: "https://show.example/" }), episodes: [], publicBaseUrl: BASE_URL, now: NOW }),
+    );
     expect(withLink.link).toBe("https://show.example/");
     expect(withLink.image?.link).toBe("https://show.example/");
     expect(withLink.pubsub?.self).toBe(FEED_URL);
@@ -60,17 +62,26 @@ describe("renderFeed channel", () => {
   it("writes podcast:guid as the UUIDv5 of the feed URL, and podcast:locked no", () => {
     expect(feed.guid).toBe(expectedGuid);
     expect(xml).toMatch(/<podcast:locked>no<\/podcast:locked>/);
-    const pinned = parse(renderFeed({ podcast: podcast(), episodes: [], publicBaseUrl: "https://other.example", now: NOW, guid: expectedGuid }));
+    const pinned = parse(
+      renderFeed({ podcast: podcast(), episodes: [], publicBaseUrl: "https://other.example", now: NOW, guid: expectedGuid }),
+    );
     expect(pinned.guid).toBe(expectedGuid);
     // The guid stored on the podcast when it was created wins over the current domain's.
-    const moved = parse(renderFeed({ podcast: { ...podcast(), guid: expectedGuid }, episodes: [], publicBaseUrl: "https://other.example", now: NOW }));
+    const moved = parse(
+      renderFeed({ podcast: { ...podcast(), guid: expectedGuid }, episodes: [], publicBaseUrl: "https://other.example", now: NOW }),
+    );
     expect(moved.guid).toBe(expectedGuid);
   });
 
   it("publishes the owner's e-mail (itunes:owner, podcast:locked owner) only when the show has one", () => {
     expect(feed.owner).toBeUndefined();
     expect(xml).not.toContain("itunes:owner");
-    const owned = renderFeed({ podcast: podcast({ ownerEmail: "host+feeds@show.example" }), episodes: [], publicBaseUrl: BASE_URL, now: NOW });
+    const owned = renderFeed({
+      podcast: podcast({ ownerEmail: "host+feeds@show.example" }),
+      episodes: [],
+      publicBaseUrl: BASE_URL,
+      now: NOW,
+    });
     const parsed = parse(owned);
     expect(parsed.owner).toEqual({ name: "Ann Author", email: "host+feeds@show.example" });
     expect(parsed.locked).toBe(false);
@@ -91,7 +102,6 @@ describe("renderFeed channel", () => {
     expect(plain).toMatch(/<channel>[\s\S]*<itunes:explicit>false<\/itunes:explicit>[\s\S]*<\/channel>/);
   });
 });
-
 
 describe("renderFeed items", () => {
   const older = episode("ep-old", { publishedAt: "2025-10-01T08:00:00.000Z", explicit: true, episodeNumber: 1, season: 2 });
@@ -257,8 +267,8 @@ describe("renderFeed edge cases", () => {
     expect(() =>
       renderFeed({ podcast: podcast(), episodes: [episode("ep-y", { publishedAt: "yesterday" })], publicBaseUrl: BASE_URL, now: NOW }),
     ).toThrow(/episode ep-y has an invalid publishedAt/);
-    expect(() =>
-      renderFeed({ podcast: podcast({ podcastId: "../etc" }), episodes: [], publicBaseUrl: BASE_URL, now: NOW }),
-    ).toThrow(/invalid podcast id/);
+    expect(() => renderFeed({ podcast: podcast({ podcastId: "../etc" }), episodes: [], publicBaseUrl: BASE_URL, now: NOW })).toThrow(
+      /invalid podcast id/,
+    );
   });
 });

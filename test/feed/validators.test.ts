@@ -26,7 +26,7 @@ describe("a feed with every field", () => {
     podcast: fullShow,
     episodes: [
       episode("ep-1", {
-        description: "<p>Show notes with <a href=\"https://show.example/1\">a link</a></p>",
+        description: '<p>Show notes with <a href="https://show.example/1">a link</a></p>',
         season: 2,
         episodeNumber: 7,
         episodeType: "bonus",
@@ -69,7 +69,11 @@ describe("a feed with every field", () => {
     expect(first!.content).toContain('<a href="https://show.example/1">a link</a>');
     expect(first!.podcastTranscripts).toEqual([
       expect.objectContaining({ url: "https://cdn.example.com/media/show-1/ep-1/transcript.vtt", type: "text/vtt", language: "en-GB" }),
-      expect.objectContaining({ url: "https://cdn.example.com/media/show-1/ep-1/transcript.srt", type: "application/srt", language: "en-GB" }),
+      expect.objectContaining({
+        url: "https://cdn.example.com/media/show-1/ep-1/transcript.srt",
+        type: "application/srt",
+        language: "en-GB",
+      }),
     ]);
     expect(first!.podcastChapters?.url).toBe("https://cdn.example.com/media/show-1/ep-1/chapters.json");
     expect(second!.itunesEpisodeType).toBe("trailer");
@@ -80,7 +84,12 @@ describe("a feed with every field", () => {
 
   it("leaves a scheduled episode out until it is due, then lists it", async () => {
     expect(xml).not.toContain("ep-3");
-    const later = renderFeed({ podcast: fullShow, episodes: [episode("ep-3", { publishedAt: "2025-12-01T10:00:00.000Z" })], publicBaseUrl: BASE_URL, now: new Date("2025-12-01T10:00:00.000Z") });
+    const later = renderFeed({
+      podcast: fullShow,
+      episodes: [episode("ep-3", { publishedAt: "2025-12-01T10:00:00.000Z" })],
+      publicBaseUrl: BASE_URL,
+      now: new Date("2025-12-01T10:00:00.000Z"),
+    });
     expect((await checkFeed(later, { episodes: 1 })).partytime.items[0]!.guid).toBe("ep-3");
   });
 });
@@ -95,7 +104,11 @@ describe("the checks refuse", () => {
     const ok = `<rss xmlns:podcast="https://podcastindex.org/namespace/1.0"><channel><podcast:locked owner="a@b.example">no</podcast:locked></channel></rss>`;
     expect(validatePodcastElements(ok)).toBeUndefined();
     expect(validatePodcastElements(ok.replace(">no<", ">maybe<"))).toMatch(/locked/);
-    expect(validatePodcastElements(ok.replace("podcast:locked owner=\"a@b.example\">no</podcast:locked", 'podcast:transcript type="text/vtt"/'))).toMatch(/url/);
-    expect(validatePodcastElements(ok.replace("<podcast:locked", "<podcast:unheardOf").replace("</podcast:locked", "</podcast:unheardOf"))).toMatch(/unheardOf/);
+    expect(
+      validatePodcastElements(ok.replace('podcast:locked owner="a@b.example">no</podcast:locked', 'podcast:transcript type="text/vtt"/')),
+    ).toMatch(/url/);
+    expect(
+      validatePodcastElements(ok.replace("<podcast:locked", "<podcast:unheardOf").replace("</podcast:locked", "</podcast:unheardOf")),
+    ).toMatch(/unheardOf/);
   });
 });

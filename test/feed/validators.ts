@@ -18,7 +18,9 @@ import { categoryProblem } from "../../shared/apple-categories.ts";
 import { canonicalLanguage } from "../../shared/language.ts";
 
 const require = createRequire(import.meta.url);
-const podcastFeedParser = require("podcast-feed-parser") as { getPodcastFromFeed(xml: string): { meta: Record<string, unknown>; episodes: Record<string, unknown>[] } };
+const podcastFeedParser = require("podcast-feed-parser") as {
+  getPodcastFromFeed(xml: string): { meta: Record<string, unknown>; episodes: Record<string, unknown>[] };
+};
 const podverseParser = require("@podverse/podcast-feed-parser") as typeof podcastFeedParser;
 
 export const PODCAST_NS = "https://podcastindex.org/namespace/1.0";
@@ -39,7 +41,8 @@ export async function checkFeed(xml: string, opts: { episodes?: number } = {}): 
   const rssParser = await new Parser().parseString(xml);
   // Both podcast-feed-parsers assume at least one <item> (they call channel.item.forEach): a show's feed
   // before its first episode is valid RSS, so there they read the channel of the same feed with one item added.
-  const readable = partytime.items.length > 0 ? xml : xml.replace("</channel>", "<item><title>probe</title><guid>probe</guid></item></channel>");
+  const readable =
+    partytime.items.length > 0 ? xml : xml.replace("</channel>", "<item><title>probe</title><guid>probe</guid></item></channel>");
   const pfp = podcastFeedParser.getPodcastFromFeed(readable);
   const podverse = podverseParser.getPodcastFromFeed(readable);
   if (partytime.items.length === 0) {
@@ -48,9 +51,15 @@ export async function checkFeed(xml: string, opts: { episodes?: number } = {}): 
   }
 
   // Every parser sees the same episodes.
-  const counts = { partytime: partytime.items.length, rssParser: rssParser.items.length, podcastFeedParser: pfp.episodes.length, podverse: podverse.episodes.length };
+  const counts = {
+    partytime: partytime.items.length,
+    rssParser: rssParser.items.length,
+    podcastFeedParser: pfp.episodes.length,
+    podverse: podverse.episodes.length,
+  };
   if (new Set(Object.values(counts)).size !== 1) problems.push(`parsers disagree on the episode count: ${JSON.stringify(counts)}`);
-  if (opts.episodes !== undefined && partytime.items.length !== opts.episodes) problems.push(`expected ${opts.episodes} episodes, found ${partytime.items.length}`);
+  if (opts.episodes !== undefined && partytime.items.length !== opts.episodes)
+    problems.push(`expected ${opts.episodes} episodes, found ${partytime.items.length}`);
 
   problems.push(...psp1AndApple(partytime, xml));
   const xsd = validatePodcastElements(xml);
@@ -82,7 +91,10 @@ function psp1AndApple(f: Partytime, xml: string): string[] {
   f.items.forEach((item, i) => {
     const at = `item ${i + 1} (${item.title})`;
     need(item.title, `${at}: title`);
-    need(item.enclosure?.url && item.enclosure.length > 0 && /^audio\//.test(item.enclosure.type), `${at}: enclosure url, length in bytes, audio type`);
+    need(
+      item.enclosure?.url && item.enclosure.length > 0 && /^audio\//.test(item.enclosure.type),
+      `${at}: enclosure url, length in bytes, audio type`,
+    );
     need(/^audio\/(mpeg|mp4|x-m4a)$/.test(item.enclosure?.type ?? ""), `${at}: enclosure MP3 or AAC (Apple)`);
     need(item.guid, `${at}: guid`);
     need(item.pubDate && !Number.isNaN(item.pubDate.getTime()), `${at}: pubDate (PSP-1 recommended)`);
@@ -104,12 +116,19 @@ export function validatePodcastElements(xml: string): string | undefined {
     writeFileSync(feed, xml);
     let elements = "";
     try {
-      elements = execFileSync("xmllint", ["--xpath", `//*[namespace-uri()='${PODCAST_NS}'][not(namespace-uri(..)='${PODCAST_NS}')]`, feed], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+      elements = execFileSync(
+        "xmllint",
+        ["--xpath", `//*[namespace-uri()='${PODCAST_NS}'][not(namespace-uri(..)='${PODCAST_NS}')]`, feed],
+        { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
+      );
     } catch (err) {
       return `xmllint found no podcast elements: ${(err as { stderr?: string }).stderr ?? String(err)}`;
     }
     const wrapper = path.join(dir, "podcast-elements.xml");
-    writeFileSync(wrapper, `<?xml version="1.0" encoding="UTF-8"?>\n<podcast:test-wrapper xmlns:podcast="${PODCAST_NS}">\n${elements}\n</podcast:test-wrapper>\n`);
+    writeFileSync(
+      wrapper,
+      `<?xml version="1.0" encoding="UTF-8"?>\n<podcast:test-wrapper xmlns:podcast="${PODCAST_NS}">\n${elements}\n</podcast:test-wrapper>\n`,
+    );
     try {
       execFileSync("xmllint", ["--noout", "--schema", SCHEMA, wrapper], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
       return undefined;

@@ -38,7 +38,11 @@ it("renders the same feed and chapters bytes in workerd as in Node", async () =>
     podcast: podcast({ title: `Show <&> "ünï" 🎙️\u0001`, category: "Arts > Books" }),
     episodes: [
       episode("ep-1", { publishedAt: "2025-11-01T00:00:00.000Z" }),
-      episode("ep-2", { chapters: { url: "https://cdn.example.com/media/show-1/ep-2/chapters.json", count: 2 }, season: 1, episodeNumber: 2 }),
+      episode("ep-2", {
+        chapters: { url: "https://cdn.example.com/media/show-1/ep-2/chapters.json", count: 2 },
+        season: 1,
+        episodeNumber: 2,
+      }),
     ],
     publicBaseUrl: BASE_URL,
     now,

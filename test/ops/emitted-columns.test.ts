@@ -35,8 +35,14 @@ let receiver: OtlpReceiver;
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 let podcast: CreatedPodcast;
 let dir: string;
-const deadSpans = (id: string) => receiver.spans().filter((s) => s.name === SPANS.queueProcess(`${JOBS_QUEUE}-dlq`) && s.attributes[ATTR.episodeId] === id);
-const episodes: Record<"published" | "rejected" | "retried" | "deadLettered", string> = { published: "", rejected: "", retried: "", deadLettered: "" };
+const deadSpans = (id: string) =>
+  receiver.spans().filter((s) => s.name === SPANS.queueProcess(`${JOBS_QUEUE}-dlq`) && s.attributes[ATTR.episodeId] === id);
+const episodes: Record<"published" | "rejected" | "retried" | "deadLettered", string> = {
+  published: "",
+  rejected: "",
+  retried: "",
+  deadLettered: "",
+};
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "ops-run-"));
@@ -58,18 +64,29 @@ beforeAll(async () => {
   podcast = await createPodcast(stack, { title: "Operators' Radio" });
   const outcome = (id: string) => waitForOutcome(stack.edgeUrl, podcast.uploadToken, id, 150_000, () => stack.logs());
 
-  episodes.published = (await uploadFile(stack.edgeUrl, podcast.uploadToken, speech, { title: "Published", filename: "published.wav" })).episodeId;
+  episodes.published = (
+    await uploadFile(stack.edgeUrl, podcast.uploadToken, speech, { title: "Published", filename: "published.wav" })
+  ).episodeId;
   expect((await outcome(episodes.published)).episode.state).toBe("published");
 
   // Half a second of audio: the processor's validate stage refuses it.
-  episodes.rejected = (await uploadFile(stack.edgeUrl, podcast.uploadToken, tooShort, { title: "Rejected", filename: "too-short.wav" })).episodeId;
+  episodes.rejected = (
+    await uploadFile(stack.edgeUrl, podcast.uploadToken, tooShort, { title: "Rejected", filename: "too-short.wav" })
+  ).episodeId;
   expect((await outcome(episodes.rejected)).episode.failure?.permanent).toBe(true);
 
   // The processor is down when the job arrives: the hand-off is retried, then published once it is back.
   await stack.stopProcessor();
   episodes.retried = (await uploadFile(stack.edgeUrl, podcast.uploadToken, short, { title: "Retried", filename: "retried.wav" })).episodeId;
   await receiver.waitFor(() =>
-    receiver.spans().some((s) => s.name === SPANS.queueProcess("episode-jobs") && s.attributes[ATTR.episodeId] === episodes.retried && s.attributes[ATTR.outcome] === "retry"),
+    receiver
+      .spans()
+      .some(
+        (s) =>
+          s.name === SPANS.queueProcess("episode-jobs") &&
+          s.attributes[ATTR.episodeId] === episodes.retried &&
+          s.attributes[ATTR.outcome] === "retry",
+      ),
   );
   await stack.startProcessor();
   const retried = (await outcome(episodes.retried)).episode;
@@ -77,19 +94,40 @@ beforeAll(async () => {
 
   // The processor is down for good: six failed hand-offs, then the dead letter queue fails the episode.
   await stack.stopProcessor();
-  episodes.deadLettered = (await uploadFile(stack.edgeUrl, podcast.uploadToken, short, { title: "Dead-lettered", filename: "dead.wav" })).episodeId;
+  episodes.deadLettered = (
+    await uploadFile(stack.edgeUrl, podcast.uploadToken, short, { title: "Dead-lettered", filename: "dead.wav" })
+  ).episodeId;
 
   // An upload its creator comes back to (HEAD: where did it stop?), then gives up on.
-  const { uploadUrl } = await uploadEpisode({ edgeUrl: stack.edgeUrl, uploadToken: podcast.uploadToken, bytes: await toneWav(10), chunkSize: 256 * 1024, stopAfterBytes: 256 * 1024 });
+  const { uploadUrl } = await uploadEpisode({
+    edgeUrl: stack.edgeUrl,
+    uploadToken: podcast.uploadToken,
+    bytes: await toneWav(10),
+    chunkSize: 256 * 1024,
+    stopAfterBytes: 256 * 1024,
+  });
   const tus = { Authorization: `Bearer ${podcast.uploadToken}`, "Tus-Resumable": "1.0.0" };
   expect((await fetch(uploadUrl, { method: "HEAD", headers: tus })).headers.get("Upload-Offset")).toBe(String(256 * 1024));
   expect((await fetch(uploadUrl, { method: "DELETE", headers: tus })).status).toBe(204);
   expect((await outcome(episodes.deadLettered)).episode.failure?.deadLettered).toBe(true);
   await receiver.waitFor(() => deadSpans(episodes.deadLettered).length > 0, 30_000);
-  await receiver.waitFor(() => receiver.metrics().some((m) => m.name === METRICS.dispatchOutcomes && m.points.some((p) => p.attributes[ATTR.dispatchOutcome] === "dead_letter")), 30_000);
+  await receiver.waitFor(
+    () =>
+      receiver
+        .metrics()
+        .some((m) => m.name === METRICS.dispatchOutcomes && m.points.some((p) => p.attributes[ATTR.dispatchOutcome] === "dead_letter")),
+    30_000,
+  );
 
   expect((await fetch(`${stack.edgeUrl}/__scheduled?cron=*+*+*+*+*`)).status).toBe(200);
-  const wanted = [METRICS.queueBacklogMessages, METRICS.uploadsAbandoned, METRICS.stageDuration, METRICS.jobsFailed, METRICS.queueWait, METRICS.dispatchOutcomes];
+  const wanted = [
+    METRICS.queueBacklogMessages,
+    METRICS.uploadsAbandoned,
+    METRICS.stageDuration,
+    METRICS.jobsFailed,
+    METRICS.queueWait,
+    METRICS.dispatchOutcomes,
+  ];
   await receiver.waitFor(() => wanted.every((n) => receiver.metrics().some((m) => m.name === n)), 30_000);
   await receiver.waitFor(() => receiver.spans().filter((s) => s.name === SPANS.pipeline).length >= 3, 30_000);
 }, 400_000);
@@ -102,12 +140,21 @@ afterAll(async () => {
 
 /** A column's string values as "column=value". */
 const valuesOf = (attrs: Record<string, unknown>[]) =>
-  new Set(attrs.flatMap((a) => Object.entries(a).filter(([, v]) => typeof v === "string").map(([k, v]) => `${k}=${v}`)));
+  new Set(
+    attrs.flatMap((a) =>
+      Object.entries(a)
+        .filter(([, v]) => typeof v === "string")
+        .map(([k, v]) => `${k}=${v}`),
+    ),
+  );
 
 /** What each Honeycomb dataset would hold after this run: its columns, span names and string values. */
 function emitted(): Map<Dataset, { columns: Set<string>; spanNames: Set<string>; values: Set<string> }> {
   const out = new Map<Dataset, { columns: Set<string>; spanNames: Set<string>; values: Set<string> }>();
-  for (const [dataset, service] of [["edge", SERVICE_NAMES.edge], ["processor", SERVICE_NAMES.processor]] as const) {
+  for (const [dataset, service] of [
+    ["edge", SERVICE_NAMES.edge],
+    ["processor", SERVICE_NAMES.processor],
+  ] as const) {
     const spans = receiver.spans().filter((s) => s.serviceName === service);
     const columns = new Set<string>([...spans.flatMap((s) => Object.keys(s.attributes)), ...spans.flatMap((s) => Object.keys(s.resource))]);
     // Honeycomb's own span columns: every span has a name, a duration and a trace id; `error` exists once a span ended in error.
@@ -117,7 +164,11 @@ function emitted(): Map<Dataset, { columns: Set<string>; spanNames: Set<string>;
   }
   const metrics = receiver.metrics();
   out.set("metrics", {
-    columns: new Set([SPAN_FIELDS.serviceName, ...metrics.map((m) => m.name), ...metrics.flatMap((m) => m.points.flatMap((p) => Object.keys(p.attributes)))]),
+    columns: new Set([
+      SPAN_FIELDS.serviceName,
+      ...metrics.map((m) => m.name),
+      ...metrics.flatMap((m) => m.points.flatMap((p) => Object.keys(p.attributes))),
+    ]),
     spanNames: new Set(),
     values: valuesOf(metrics.flatMap((m) => m.points.map((p) => p.attributes))),
   });
@@ -130,7 +181,8 @@ describe("the Honeycomb definitions against what the services export", () => {
     const missing: string[] = [];
     for (const [dataset, columns] of references().columns) {
       for (const [column, by] of columns) {
-        if (!have.get(dataset)!.columns.has(column) && !SET_ELSEWHERE.has(column)) missing.push(`${dataset}: ${column} (read by ${[...by].join(", ")})`);
+        if (!have.get(dataset)!.columns.has(column) && !SET_ELSEWHERE.has(column))
+          missing.push(`${dataset}: ${column} (read by ${[...by].join(", ")})`);
       }
     }
     expect(missing, "columns no service emitted in this run").toEqual([]);
@@ -138,18 +190,25 @@ describe("the Honeycomb definitions against what the services export", () => {
 
   it("list as set elsewhere only columns no service emits yet", () => {
     const all = new Set([...emitted().values()].flatMap((d) => [...d.columns]));
-    expect([...SET_ELSEWHERE].filter((c) => all.has(c)), "now emitted: take them off SET_ELSEWHERE").toEqual([]);
+    expect(
+      [...SET_ELSEWHERE].filter((c) => all.has(c)),
+      "now emitted: take them off SET_ELSEWHERE",
+    ).toEqual([]);
   });
 
   it("filter on span names the services really give their spans", () => {
     const have = emitted();
-    const unknown = [...references().spanNames].flatMap(([dataset, names]) => [...names.keys()].filter((n) => !have.get(dataset)!.spanNames.has(n)).map((n) => `${dataset}: ${n}`));
+    const unknown = [...references().spanNames].flatMap(([dataset, names]) =>
+      [...names.keys()].filter((n) => !have.get(dataset)!.spanNames.has(n)).map((n) => `${dataset}: ${n}`),
+    );
     expect(unknown).toEqual([]);
   });
 
   it("compare columns only with values the services really set (outcomes, queue names)", () => {
     const have = emitted();
-    const unknown = [...references().values].flatMap(([dataset, values]) => [...values.keys()].filter((v) => !have.get(dataset)!.values.has(v)).map((v) => `${dataset}: ${v}`));
+    const unknown = [...references().values].flatMap(([dataset, values]) =>
+      [...values.keys()].filter((v) => !have.get(dataset)!.values.has(v)).map((v) => `${dataset}: ${v}`),
+    );
     expect(unknown).toEqual([]);
   });
 });
@@ -171,7 +230,10 @@ describe("what the run exported", () => {
     expect(dead.map((s) => s.attributes[ATTR.outcome])).toEqual(dead.map(() => "retry"));
     expect(dead).toHaveLength(6);
     expect(deadSpans(episodes.deadLettered).map((s) => s.attributes[ATTR.outcome])).toEqual(["dead_letter"]);
-    const outcomes = receiver.metrics().filter((m) => m.name === METRICS.dispatchOutcomes).flatMap((m) => m.points.map((p) => p.attributes[ATTR.dispatchOutcome]));
+    const outcomes = receiver
+      .metrics()
+      .filter((m) => m.name === METRICS.dispatchOutcomes)
+      .flatMap((m) => m.points.map((p) => p.attributes[ATTR.dispatchOutcome]));
     expect(new Set(outcomes)).toEqual(new Set(["accepted", "retry", "dead_letter"]));
   });
 
@@ -192,23 +254,40 @@ describe("what the run exported", () => {
   });
 
   it("marks the rejected episode's validate span in error with the stage and reason the failure views read", () => {
-    const validate = receiver.spans().find((s) => s.name === SPANS.stage("validate") && s.attributes[ATTR.episodeId] === episodes.rejected)!;
+    const validate = receiver
+      .spans()
+      .find((s) => s.name === SPANS.stage("validate") && s.attributes[ATTR.episodeId] === episodes.rejected)!;
     expect(validate.status.code).toBe(2);
-    expect(validate.attributes).toMatchObject({ [ATTR.stage]: "validate", [ATTR.outcome]: "rejected", [ATTR.podcastId]: podcast.podcastId });
+    expect(validate.attributes).toMatchObject({
+      [ATTR.stage]: "validate",
+      [ATTR.outcome]: "rejected",
+      [ATTR.podcastId]: podcast.podcastId,
+    });
     expect(String(validate.attributes[ATTR.failureReason])).toMatch(/too short/);
   });
 
   it("counts the terminated upload as abandoned, and reads both queues' backlogs", () => {
-    const abandoned = receiver.metrics().filter((m) => m.name === METRICS.uploadsAbandoned).flatMap((m) => m.points);
+    const abandoned = receiver
+      .metrics()
+      .filter((m) => m.name === METRICS.uploadsAbandoned)
+      .flatMap((m) => m.points);
     expect(abandoned.map((p) => p.attributes[ATTR.uploadOutcome])).toEqual(["terminated"]);
-    const queues = receiver.metrics().filter((m) => m.name === METRICS.queueBacklogMessages).flatMap((m) => m.points.map((p) => p.attributes["messaging.destination.name"]));
+    const queues = receiver
+      .metrics()
+      .filter((m) => m.name === METRICS.queueBacklogMessages)
+      .flatMap((m) => m.points.map((p) => p.attributes["messaging.destination.name"]));
     expect(new Set(queues)).toEqual(new Set(["episode-jobs", "episode-jobs-dlq"]));
   });
 });
 
 describe("bin/trace", () => {
   it("prints a published episode's whole trace from the spans the receiver kept, stages under the pipeline", async () => {
-    const { stdout } = await run(path.join(ROOT, "node_modules", ".bin", "node"), [path.join(ROOT, "local", "trace.ts"), episodes.published, "--data", path.join(dir, "data")]);
+    const { stdout } = await run(path.join(ROOT, "node_modules", ".bin", "node"), [
+      path.join(ROOT, "local", "trace.ts"),
+      episodes.published,
+      "--data",
+      path.join(dir, "data"),
+    ]);
     const lines = stdout.split("\n");
     const indent = (name: string) => {
       const line = lines.find((l) => l.trimStart().startsWith(`${name} `));
@@ -225,7 +304,12 @@ describe("bin/trace", () => {
   });
 
   it("says so, and exits non-zero, for an episode it has no spans of", async () => {
-    const err = await run(path.join(ROOT, "node_modules", ".bin", "node"), [path.join(ROOT, "local", "trace.ts"), "no-such-episode", "--data", path.join(dir, "data")]).catch((e) => e);
+    const err = await run(path.join(ROOT, "node_modules", ".bin", "node"), [
+      path.join(ROOT, "local", "trace.ts"),
+      "no-such-episode",
+      "--data",
+      path.join(dir, "data"),
+    ]).catch((e) => e);
     expect(err.code).toBe(1);
     expect(err.stdout).toContain("no spans received for episode no-such-episode");
   });

@@ -38,14 +38,24 @@ describe("definitions", () => {
     expect(sloErrors(SLO, DERIVED_COLUMNS, BURN_ALERTS)).toEqual([]);
     expect(DERIVED_COLUMNS.find((d) => d.alias === SLO.sli)?.dataset).toBe(SLO.dataset);
     expect(BURN_ALERTS.length).toBeGreaterThan(0);
-    expect(sloErrors({ ...SLO, sli: "sli.missing" }, DERIVED_COLUMNS, BURN_ALERTS)).toEqual([`SLO ${SLO.key}: SLI sli.missing is not a derived column`]);
+    expect(sloErrors({ ...SLO, sli: "sli.missing" }, DERIVED_COLUMNS, BURN_ALERTS)).toEqual([
+      `SLO ${SLO.key}: SLI sli.missing is not a derived column`,
+    ]);
   });
 
   it("give the board the article's four views and the operator's others", () => {
     expect(BOARD_QUERIES.map((q) => q.key)).toEqual(
       expect.arrayContaining([
-        "throughput_by_podcast", "stage_latency", "queue_depth", "failure_rate_by_stage",
-        "uploads_in_progress", "uploads_abandoned", "dispatch_outcomes", "loudness_corrections", "loudness_warnings", "queue_wait",
+        "throughput_by_podcast",
+        "stage_latency",
+        "queue_depth",
+        "failure_rate_by_stage",
+        "uploads_in_progress",
+        "uploads_abandoned",
+        "dispatch_outcomes",
+        "loudness_corrections",
+        "loudness_warnings",
+        "queue_wait",
       ]),
     );
     expect(BOARD_QUERIES.find((q) => q.key === "stage_latency")?.chart).toBe("stacked");
@@ -70,10 +80,18 @@ describe("the provider's rules, as validate.ts applies them", () => {
   it("refuses HEATMAP and CONCURRENCY, more than one formula or calculation, orders and limits", () => {
     expect(triggerErrors(mutate(base, { spec: { calculations: [{ op: "HEATMAP", column: "duration_ms" }] } })).join()).toMatch(/HEATMAP/);
     expect(triggerErrors(mutate(base, { spec: { calculations: [{ op: "CONCURRENCY" }] } })).join()).toMatch(/CONCURRENCY/);
-    expect(triggerErrors(mutate(base, { spec: { calculations: [{ op: "COUNT" }, { op: "MAX", column: "duration_ms" }] } })).join()).toMatch(/single calculation, found 2/);
+    expect(triggerErrors(mutate(base, { spec: { calculations: [{ op: "COUNT" }, { op: "MAX", column: "duration_ms" }] } })).join()).toMatch(
+      /single calculation, found 2/,
+    );
     const twoFormulas = {
-      calculations: [{ op: "COUNT" as const, name: "a" }, { op: "COUNT" as const, name: "b" }],
-      formulas: [{ name: "x", expression: "DIV($a, $b)" }, { name: "y", expression: "SUB($a, $b)" }],
+      calculations: [
+        { op: "COUNT" as const, name: "a" },
+        { op: "COUNT" as const, name: "b" },
+      ],
+      formulas: [
+        { name: "x", expression: "DIV($a, $b)" },
+        { name: "y", expression: "SUB($a, $b)" },
+      ],
       filters: undefined,
     };
     expect(triggerErrors(mutate(base, { spec: twoFormulas })).join()).toMatch(/at most 1 formula/);
@@ -85,15 +103,21 @@ describe("the provider's rules, as validate.ts applies them", () => {
   it("takes baseline_details only with >= or <=, the documented offsets, and a having only with its calculation", () => {
     const doubled = trigger("stage_p95_doubled");
     expect(triggerErrors(mutate(doubled, { threshold: { op: ">", value: 100 } })).join()).toMatch(/'>=' or '<='/);
-    expect(triggerErrors(mutate(doubled, { baseline: { type: "percentage", offset_minutes: 30 as 60 } })).join()).toMatch(/baseline offset 30/);
+    expect(triggerErrors(mutate(doubled, { baseline: { type: "percentage", offset_minutes: 30 as 60 } })).join()).toMatch(
+      /baseline offset 30/,
+    );
     expect(triggerErrors(mutate(doubled, { threshold: { op: "<=", value: 5 } })).join()).toMatch(/value <= 0/);
     const rate = trigger("failure_rate");
-    expect(triggerErrors(mutate(rate, { spec: { havings: [{ calculate_op: "COUNT", column: "x", op: ">=", value: 1 }] } })).join()).toMatch(/no matching calculation/);
+    expect(triggerErrors(mutate(rate, { spec: { havings: [{ calculate_op: "COUNT", column: "x", op: ">=", value: 1 }] } })).join()).toMatch(
+      /no matching calculation/,
+    );
   });
 
   it("refuses query fields the provider does not know (it decodes query_json with unknown fields disallowed)", () => {
     expect(querySpecErrors({ calculations: [{ op: "COUNT" }], ...({ time: 5 } as object) })).toEqual(['unknown query field "time"']);
-    expect(querySpecErrors({ filters: [{ column: "name", op: "in", value: "audio.validate" }] }).join()).toMatch(/only in\/not-in take a list/);
+    expect(querySpecErrors({ filters: [{ column: "name", op: "in", value: "audio.validate" }] }).join()).toMatch(
+      /only in\/not-in take a list/,
+    );
   });
 });
 
@@ -118,9 +142,11 @@ describe("main.tf.json", () => {
     }
     expect(problems).toEqual([]);
     // The check itself notices a misspelt argument deep in a block.
-    expect(unknownArguments(RESOURCE_SCHEMAS.honeycombio_flexible_board!, { panel: [{ query_panel: [{ visualization_settings: [{ chart: [{ chart_typ: "line" }] }] }] }] })).toEqual([
-      "panel.query_panel.visualization_settings.chart.chart_typ",
-    ]);
+    expect(
+      unknownArguments(RESOURCE_SCHEMAS.honeycombio_flexible_board!, {
+        panel: [{ query_panel: [{ visualization_settings: [{ chart: [{ chart_typ: "line" }] }] }] }],
+      }),
+    ).toEqual(["panel.query_panel.visualization_settings.chart.chart_typ"]);
   });
 
   it("wires every panel, trigger and alert to resources it defines, and keeps literal text free of Terraform interpolation", () => {
@@ -129,10 +155,18 @@ describe("main.tf.json", () => {
     const text = JSON.stringify(tf);
     for (const [, ref] of text.matchAll(/\$\{((?:honeycombio_[a-z_]+)\.[a-z0-9_]+)\.[a-z_]+\}/g)) expect(defined.has(ref!), ref).toBe(true);
     // Query JSON and expressions are literal strings: a "${" or "%{" in them would be read as a template.
-    for (const spec of [...BOARD_QUERIES.map((q) => q.spec), ...TRIGGERS.map((t) => t.spec)]) expect(JSON.stringify(spec)).not.toMatch(/[$%]\{/);
+    for (const spec of [...BOARD_QUERIES.map((q) => q.spec), ...TRIGGERS.map((t) => t.spec)])
+      expect(JSON.stringify(spec)).not.toMatch(/[$%]\{/);
     for (const d of DERIVED_COLUMNS) expect(d.expression).not.toMatch(/[$%]\{/);
     expect(Object.keys(tf.resource)).toEqual(
-      expect.arrayContaining(["honeycombio_flexible_board", "honeycombio_query", "honeycombio_trigger", "honeycombio_slo", "honeycombio_burn_alert", "honeycombio_derived_column"]),
+      expect.arrayContaining([
+        "honeycombio_flexible_board",
+        "honeycombio_query",
+        "honeycombio_trigger",
+        "honeycombio_slo",
+        "honeycombio_burn_alert",
+        "honeycombio_derived_column",
+      ]),
     );
   });
 });

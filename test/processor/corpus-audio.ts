@@ -30,7 +30,9 @@ function voice(dir: string, name: string, v: string, text: string): string {
 
 /** Integrated loudness of a file (ebur128), to set each input's level exactly. */
 export function integratedLufs(file: string): number {
-  const r = spawnSync("ffmpeg", ["-nostdin", "-hide_banner", "-nostats", "-i", file, "-af", "ebur128", "-f", "null", "-"], { encoding: "utf8" });
+  const r = spawnSync("ffmpeg", ["-nostdin", "-hide_banner", "-nostats", "-i", file, "-af", "ebur128", "-f", "null", "-"], {
+    encoding: "utf8",
+  });
   return Number(/I:\s+(-?[\d.]+) LUFS/.exec(r.stderr.slice(r.stderr.lastIndexOf("Summary:")))?.[1] ?? NaN);
 }
 
@@ -86,7 +88,15 @@ function sources(dir: string) {
     /** Phone-band speech (300-3400 Hz), 10 s: the phone MP3 and the mu-law call. */
     phone: () =>
       once("phone", () => {
-        ffmpeg(["-i", d(), "-af", "highpass=f=300,lowpass=f=3400,apad=whole_dur=10,atrim=0:10", "-c:a", "pcm_f32le", f("phone-master.wav")]);
+        ffmpeg([
+          "-i",
+          d(),
+          "-af",
+          "highpass=f=300,lowpass=f=3400,apad=whole_dur=10,atrim=0:10",
+          "-c:a",
+          "pcm_f32le",
+          f("phone-master.wav"),
+        ]);
         return f("phone-master.wav");
       }),
   };
@@ -98,8 +108,17 @@ const INPUTS: Record<string, (s: Sources) => CorpusInput> = {
   // Quiet mono USB-mic speech with plosive pops (low, loud thumps every 3.7 s): ~-34 LUFS, peaks ~25 dB above. 12 s: four pops.
   "quiet-mono-plosives": ({ a, f }) => {
     ffmpeg([
-      "-i", a(), "-f", "lavfi", "-i", "aevalsrc='if(lt(mod(t,3.7),0.025),0.9*sin(2*PI*70*t)*sin(PI*mod(t,3.7)/0.025),0)':s=48000:d=12",
-      "-filter_complex", "[0]volume=-6dB,apad=whole_dur=12,atrim=0:12[s];[s][1]amix=inputs=2:normalize=0:duration=first", "-c:a", "pcm_f32le", f("plosive-master.wav"),
+      "-i",
+      a(),
+      "-f",
+      "lavfi",
+      "-i",
+      "aevalsrc='if(lt(mod(t,3.7),0.025),0.9*sin(2*PI*70*t)*sin(PI*mod(t,3.7)/0.025),0)':s=48000:d=12",
+      "-filter_complex",
+      "[0]volume=-6dB,apad=whole_dur=12,atrim=0:12[s];[s][1]amix=inputs=2:normalize=0:duration=first",
+      "-c:a",
+      "pcm_f32le",
+      f("plosive-master.wav"),
     ]);
     return {
       name: "quiet-mono-plosives",
@@ -113,8 +132,17 @@ const INPUTS: Record<string, (s: Sources) => CorpusInput> = {
   // (the guest's third of the short-term values sits 12 LU under the hosts').
   "interview-quiet-guest": ({ b, c, d, f }) => {
     ffmpeg([
-      "-i", c(), "-i", b(), "-i", d(),
-      "-filter_complex", "[0]atrim=0:6[h1];[1]atrim=0:6,volume=-12dB[g];[2]atrim=0:6[h2];[h1][g][h2]concat=n=3:v=0:a=1,aformat=channel_layouts=stereo", "-c:a", "pcm_f32le", f("interview-master.wav"),
+      "-i",
+      c(),
+      "-i",
+      b(),
+      "-i",
+      d(),
+      "-filter_complex",
+      "[0]atrim=0:6[h1];[1]atrim=0:6,volume=-12dB[g];[2]atrim=0:6[h2];[h1][g][h2]concat=n=3:v=0:a=1,aformat=channel_layouts=stereo",
+      "-c:a",
+      "pcm_f32le",
+      f("interview-master.wav"),
     ]);
     return {
       name: "interview-quiet-guest",
@@ -127,18 +155,33 @@ const INPUTS: Record<string, (s: Sources) => CorpusInput> = {
   // Loud mastered music bed (chords + pink noise, compressed and limited to 0 dBFS) under speech: ~-9 LUFS.
   "loud-music-bed": ({ a, f }) => {
     ffmpeg([
-      "-i", a(),
-      "-f", "lavfi", "-i", "aevalsrc='0.3*sin(2*PI*110*t)+0.2*sin(2*PI*165*t)+0.15*sin(2*PI*220*t)*(1+sin(2*PI*2*t))':s=48000:d=12",
-      "-f", "lavfi", "-i", "anoisesrc=c=pink:a=0.2:d=12:r=48000",
+      "-i",
+      a(),
+      "-f",
+      "lavfi",
+      "-i",
+      "aevalsrc='0.3*sin(2*PI*110*t)+0.2*sin(2*PI*165*t)+0.15*sin(2*PI*220*t)*(1+sin(2*PI*2*t))':s=48000:d=12",
+      "-f",
+      "lavfi",
+      "-i",
+      "anoisesrc=c=pink:a=0.2:d=12:r=48000",
       "-filter_complex",
       "[1][2]amix=inputs=2:normalize=0,volume=-8dB[bed];[0]apad=whole_dur=12[s];[s][bed]amix=inputs=2:normalize=0:duration=shortest,aformat=channel_layouts=stereo," +
         "acompressor=threshold=0.1:ratio=8:attack=1:release=50:makeup=6,volume=6dB,alimiter=limit=1:level=0:attack=1:release=20",
-      "-c:a", "pcm_f32le", f("music-master.wav"),
+      "-c:a",
+      "pcm_f32le",
+      f("music-master.wav"),
     ]);
     return {
       name: "loud-music-bed",
       description: "loud mastered music bed under speech, ~-9 LUFS, peaks at 0 dBFS, 44.1 kHz MP3 320k",
-      file: leveled(f("music-master.wav"), -9, f("loud-music-bed.mp3"), ["-ar", "44100", "-c:a", "libmp3lame", "-b:a", "320k"], "alimiter=limit=1:level=0:attack=1:release=20"),
+      file: leveled(
+        f("music-master.wav"),
+        -9,
+        f("loud-music-bed.mp3"),
+        ["-ar", "44100", "-c:a", "libmp3lame", "-b:a", "320k"],
+        "alimiter=limit=1:level=0:attack=1:release=20",
+      ),
       expect: { channelsOut: 2, turnedDown: true, sourceSampleRate: 44100 },
     };
   },
@@ -156,11 +199,18 @@ const INPUTS: Record<string, (s: Sources) => CorpusInput> = {
   // Speech with claps and laughter (noise bursts with fast decay, every 2.3 s): crest factor > 25 dB. 12 s: five claps.
   "claps-laughter": ({ b, f }) => {
     ffmpeg([
-      "-i", b(), "-f", "lavfi", "-i", "anoisesrc=c=white:a=1:d=12:r=48000",
+      "-i",
+      b(),
+      "-f",
+      "lavfi",
+      "-i",
+      "anoisesrc=c=white:a=1:d=12:r=48000",
       "-filter_complex",
       "[1]volume='if(lt(mod(t,2.3),0.004),1,if(lt(mod(t,2.3),0.06),exp(-60*mod(t,2.3)),0))':eval=frame,volume=0dB[claps];" +
         "[0]volume=-20dB,apad=whole_dur=12[s];[s][claps]amix=inputs=2:normalize=0:duration=shortest,aformat=channel_layouts=stereo",
-      "-c:a", "pcm_f32le", f("claps-master.wav"),
+      "-c:a",
+      "pcm_f32le",
+      f("claps-master.wav"),
     ]);
     return {
       name: "claps-laughter",
@@ -173,8 +223,17 @@ const INPUTS: Record<string, (s: Sources) => CorpusInput> = {
   // Stereo with the mic on the left only (right: a -80 dBFS noise floor).
   "one-dead-channel": ({ c, f }) => {
     ffmpeg([
-      "-i", c(), "-f", "lavfi", "-i", "anoisesrc=c=brown:a=0.0001:d=10:r=44100",
-      "-filter_complex", "[0]aresample=44100,apad=whole_dur=10,atrim=0:10[l];[l][1]join=inputs=2:channel_layout=stereo", "-c:a", "pcm_f32le", f("onechan-master.wav"),
+      "-i",
+      c(),
+      "-f",
+      "lavfi",
+      "-i",
+      "anoisesrc=c=brown:a=0.0001:d=10:r=44100",
+      "-filter_complex",
+      "[0]aresample=44100,apad=whole_dur=10,atrim=0:10[l];[l][1]join=inputs=2:channel_layout=stereo",
+      "-c:a",
+      "pcm_f32le",
+      f("onechan-master.wav"),
     ]);
     return {
       name: "one-dead-channel",
@@ -187,9 +246,17 @@ const INPUTS: Record<string, (s: Sources) => CorpusInput> = {
   // 96 kHz 32-bit float with DC offset and 50 Hz mains hum: 8 s of speech, then 2 s where only the hum is left.
   "hi-res-dc-hum": ({ d, f }) => {
     ffmpeg([
-      "-i", d(), "-f", "lavfi", "-i", "aevalsrc='0.02*sin(2*PI*50*t)+0.006*sin(2*PI*150*t)':s=96000:d=10",
-      "-filter_complex", "[0]aresample=96000,atrim=0:8,apad=whole_dur=10[s];[s][1]amix=inputs=2:normalize=0:duration=first,aformat=channel_layouts=stereo",
-      "-c:a", "pcm_f32le", f("hum-master.wav"),
+      "-i",
+      d(),
+      "-f",
+      "lavfi",
+      "-i",
+      "aevalsrc='0.02*sin(2*PI*50*t)+0.006*sin(2*PI*150*t)':s=96000:d=10",
+      "-filter_complex",
+      "[0]aresample=96000,atrim=0:8,apad=whole_dur=10[s];[s][1]amix=inputs=2:normalize=0:duration=first,aformat=channel_layouts=stereo",
+      "-c:a",
+      "pcm_f32le",
+      f("hum-master.wav"),
     ]);
     return {
       name: "hi-res-dc-hum",
@@ -207,17 +274,31 @@ const INPUTS: Record<string, (s: Sources) => CorpusInput> = {
     const data = bytes.indexOf("data", 12, "latin1");
     bytes.writeUInt32LE(0xffffffff, data + 4);
     writeFileSync(streaming, bytes);
-    return { name: "streaming-wav", description: "streaming WAV with 0xFFFFFFFF RIFF/data sizes", file: streaming, expect: { channelsOut: 2 } };
+    return {
+      name: "streaming-wav",
+      description: "streaming WAV with 0xFFFFFFFF RIFF/data sizes",
+      file: streaming,
+      expect: { channelsOut: 2 },
+    };
   },
 
   // An 8-channel WAV from a field recorder: dialogue on the first two channels, room noise elsewhere.
   "eight-channel": ({ b, c, f }) => {
     ffmpeg([
-      "-i", b(), "-i", c(), "-f", "lavfi", "-i", "anoisesrc=c=pink:a=0.003:d=10:r=48000",
+      "-i",
+      b(),
+      "-i",
+      c(),
+      "-f",
+      "lavfi",
+      "-i",
+      "anoisesrc=c=pink:a=0.003:d=10:r=48000",
       "-filter_complex",
       "[0]apad=whole_dur=10,atrim=0:10[v1];[1]apad=whole_dur=10,atrim=0:10[v2];[2]asplit=6[n1][n2][n3][n4][n5][n6];" +
         "[v1][v2][n1][n2][n3][n4][n5][n6]join=inputs=8:channel_layout=7.1",
-      "-c:a", "pcm_f32le", f("eight-master.wav"),
+      "-c:a",
+      "pcm_f32le",
+      f("eight-master.wav"),
     ]);
     return {
       name: "eight-channel",
@@ -230,9 +311,15 @@ const INPUTS: Record<string, (s: Sources) => CorpusInput> = {
   // Speech with long silences (3 s of digital zero before and between two phrases), 22.05 kHz.
   "long-silences": ({ c, d, f }) => {
     ffmpeg([
-      "-i", c(), "-i", d(),
-      "-filter_complex", "anullsrc=r=48000:cl=mono,atrim=0:3[z1];anullsrc=r=48000:cl=mono,atrim=0:3[z2];[0]atrim=0:5[p1];[1]atrim=0:5[p2];[z1][p1][z2][p2]concat=n=4:v=0:a=1",
-      "-c:a", "pcm_f32le", f("silences-master.wav"),
+      "-i",
+      c(),
+      "-i",
+      d(),
+      "-filter_complex",
+      "anullsrc=r=48000:cl=mono,atrim=0:3[z1];anullsrc=r=48000:cl=mono,atrim=0:3[z2];[0]atrim=0:5[p1];[1]atrim=0:5[p2];[z1][p1][z2][p2]concat=n=4:v=0:a=1",
+      "-c:a",
+      "pcm_f32le",
+      f("silences-master.wav"),
     ]);
     return {
       name: "long-silences",
@@ -246,7 +333,13 @@ const INPUTS: Record<string, (s: Sources) => CorpusInput> = {
   clipped: ({ a, f }) => ({
     name: "clipped",
     description: "a recording clipped at 0 dBFS (already distorted), 44.1 kHz 16-bit stereo",
-    file: leveled(a(), -12, f("clipped.wav"), ["-t", "10", "-ac", "2", "-ar", "44100", "-c:a", "pcm_s16le"], "volume=14dB,aformat=sample_fmts=s16"),
+    file: leveled(
+      a(),
+      -12,
+      f("clipped.wav"),
+      ["-t", "10", "-ac", "2", "-ar", "44100", "-c:a", "pcm_s16le"],
+      "volume=14dB,aformat=sample_fmts=s16",
+    ),
     expect: { channelsOut: 2, turnedDown: true },
   }),
 
@@ -254,10 +347,36 @@ const INPUTS: Record<string, (s: Sources) => CorpusInput> = {
   "big-cover": ({ c, f }) => {
     ffmpeg(["-f", "lavfi", "-i", "color=c=gray:s=3500x3500:d=1,noise=alls=80:allf=t", "-frames:v", "1", "-q:v", "1", f("big-cover.jpg")]);
     ffmpeg([
-      "-i", c(), "-i", f("big-cover.jpg"), "-map", "0:a", "-map", "1:v", "-c:v", "copy", "-disposition:v:0", "attached_pic",
-      "-ac", "2", "-ar", "44100", "-c:a", "libmp3lame", "-b:a", "128k", "-id3v2_version", "3", f("big-cover.mp3"),
+      "-i",
+      c(),
+      "-i",
+      f("big-cover.jpg"),
+      "-map",
+      "0:a",
+      "-map",
+      "1:v",
+      "-c:v",
+      "copy",
+      "-disposition:v:0",
+      "attached_pic",
+      "-ac",
+      "2",
+      "-ar",
+      "44100",
+      "-c:a",
+      "libmp3lame",
+      "-b:a",
+      "128k",
+      "-id3v2_version",
+      "3",
+      f("big-cover.mp3"),
     ]);
-    return { name: "big-cover", description: "MP3 with a ~10 MB embedded cover picture", file: f("big-cover.mp3"), expect: { channelsOut: 2, coverScaled: true } };
+    return {
+      name: "big-cover",
+      description: "MP3 with a ~10 MB embedded cover picture",
+      file: f("big-cover.mp3"),
+      expect: { channelsOut: 2, coverScaled: true },
+    };
   },
 
   // Telephony: an 8 kHz mu-law WAV of a call, ~-30 LUFS.
@@ -273,8 +392,17 @@ const INPUTS: Record<string, (s: Sources) => CorpusInput> = {
   // IMA ADPCM WAV (cheap voice recorders), 22.05 kHz mono, loud: ~-14 LUFS with pink room noise.
   "adpcm-recorder": ({ d, f }) => {
     ffmpeg([
-      "-i", d(), "-f", "lavfi", "-i", "anoisesrc=c=pink:a=0.01:d=10:r=48000",
-      "-filter_complex", "[0]apad=whole_dur=10,atrim=0:10[s];[s][1]amix=inputs=2:normalize=0:duration=first", "-c:a", "pcm_f32le", f("adpcm-master.wav"),
+      "-i",
+      d(),
+      "-f",
+      "lavfi",
+      "-i",
+      "anoisesrc=c=pink:a=0.01:d=10:r=48000",
+      "-filter_complex",
+      "[0]apad=whole_dur=10,atrim=0:10[s];[s][1]amix=inputs=2:normalize=0:duration=first",
+      "-c:a",
+      "pcm_f32le",
+      f("adpcm-master.wav"),
     ]);
     return {
       name: "adpcm-recorder",
@@ -289,8 +417,24 @@ const INPUTS: Record<string, (s: Sources) => CorpusInput> = {
 export const CORPUS_NAMES = Object.keys(INPUTS);
 
 /** The corpus in two halves, one per test file (corpus-dynamics, corpus-formats): level and dynamics, then channels, rates and containers. */
-export const DYNAMICS_INPUTS = ["quiet-mono-plosives", "interview-quiet-guest", "loud-music-bed", "claps-laughter", "long-silences", "clipped", "adpcm-recorder"];
-export const FORMAT_INPUTS = ["phone-band-mp3", "one-dead-channel", "hi-res-dc-hum", "streaming-wav", "eight-channel", "big-cover", "mulaw-call"];
+export const DYNAMICS_INPUTS = [
+  "quiet-mono-plosives",
+  "interview-quiet-guest",
+  "loud-music-bed",
+  "claps-laughter",
+  "long-silences",
+  "clipped",
+  "adpcm-recorder",
+];
+export const FORMAT_INPUTS = [
+  "phone-band-mp3",
+  "one-dead-channel",
+  "hi-res-dc-hum",
+  "streaming-wav",
+  "eight-channel",
+  "big-cover",
+  "mulaw-call",
+];
 
 /** The corpus inputs named (default: all), generated into `dir`. */
 export function generateCorpus(dir: string, names: readonly string[] = CORPUS_NAMES): CorpusInput[] {

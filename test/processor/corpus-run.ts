@@ -47,17 +47,28 @@ interface Published {
 }
 
 /** The test's own measurement of a file: ebur128 with true peak, and the audio stream's rate and channels, in one decode. */
-export async function measureFile(file: string): Promise<{ integratedLufs: number; truePeakDbtp: number; sampleRate: number; channels: number }> {
-  const { stderr } = await run("ffmpeg", ["-nostdin", "-hide_banner", "-nostats", "-i", file, "-map", "0:a:0", "-af", "ebur128=peak=true", "-f", "null", "-"], {
-    maxBuffer: 16 * 1024 * 1024,
-  });
+export async function measureFile(
+  file: string,
+): Promise<{ integratedLufs: number; truePeakDbtp: number; sampleRate: number; channels: number }> {
+  const { stderr } = await run(
+    "ffmpeg",
+    ["-nostdin", "-hide_banner", "-nostats", "-i", file, "-map", "0:a:0", "-af", "ebur128=peak=true", "-f", "null", "-"],
+    {
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
   const summary = stderr.slice(stderr.lastIndexOf("Summary:"));
   const i = /I:\s+(-?[\d.]+) LUFS/.exec(summary);
   const p = /Peak:\s+(-?[\d.]+|-inf) dBFS/.exec(summary);
   // The input's first audio stream, e.g. "Stream #0:0: Audio: aac (LC) (mp4a / 0x6134706D), 44100 Hz, mono, fltp, 62 kb/s".
   const s = /Stream #0:\d+[^:]*: Audio: [^\n]*?, (\d+) Hz, ([^,\n]+)/.exec(stderr.slice(0, stderr.indexOf("Output #0")));
   if (!i || !p || !s) throw new Error(`no ebur128 summary or audio stream for ${file}: ${stderr.slice(-400)}`);
-  return { integratedLufs: Number(i[1]), truePeakDbtp: Number(p[1]), sampleRate: Number(s[1]), channels: s[2] === "mono" ? 1 : s[2] === "stereo" ? 2 : 0 };
+  return {
+    integratedLufs: Number(i[1]),
+    truePeakDbtp: Number(p[1]),
+    sampleRate: Number(s[1]),
+    channels: s[2] === "mono" ? 1 : s[2] === "stereo" ? 2 : 0,
+  };
 }
 
 /** Generates `names`, publishes them CONCURRENCY at a time from beforeAll, and registers one test per input (named after it). */
@@ -92,8 +103,17 @@ export function corpusTests(names: readonly string[]): { inputs: () => CorpusInp
     copyFileSync(input.file, path.join(store.root, sourceKey));
     const now = new Date().toISOString();
     const episode: Episode = {
-      episodeId, podcastId: podcast.podcastId, title: input.description, filename: path.basename(input.file), sourceKey,
-      state: "processing", traceId: "0".repeat(32), attempts: 1, createdAt: now, updatedAt: now, uploadedAt: now,
+      episodeId,
+      podcastId: podcast.podcastId,
+      title: input.description,
+      filename: path.basename(input.file),
+      sourceKey,
+      state: "processing",
+      traceId: "0".repeat(32),
+      attempts: 1,
+      createdAt: now,
+      updatedAt: now,
+      uploadedAt: now,
     };
     const jobDir = mkdtempSync(path.join(dir, `${input.name}-`));
     // A root span per input: its pipeline's spans are told apart by trace id.
@@ -114,7 +134,11 @@ export function corpusTests(names: readonly string[]): { inputs: () => CorpusInp
         ),
       );
       const traceId = root.spanContext().traceId;
-      return { episode: result.episode, spans: exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId), seconds: (performance.now() - started) / 1000 };
+      return {
+        episode: result.episode,
+        spans: exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId),
+        seconds: (performance.now() - started) / 1000,
+      };
     } finally {
       root.end();
       rmSync(jobDir, { recursive: true, force: true });
@@ -174,7 +198,9 @@ export function corpusTests(names: readonly string[]): { inputs: () => CorpusInp
       // What the chain did, on the normalize span.
       expect(normalize["audio.chain.channels"], "channels").toBe(input.expect.channelsOut);
       expect(normalize["audio.chain.dead_channel"] !== "none", "dead channel").toBe(input.expect.deadChannel === true);
-      expect(normalize["audio.chain.dc_removed"], "dc").toBe(input.expect.dcRemoved === true || normalize["audio.chain.dc_removed"] === true);
+      expect(normalize["audio.chain.dc_removed"], "dc").toBe(
+        input.expect.dcRemoved === true || normalize["audio.chain.dc_removed"] === true,
+      );
       if (input.expect.dcRemoved) expect(normalize["audio.chain.dc_offset"] as number).toBeGreaterThan(0.05);
       expect((normalize["audio.chain.rumble_highpass_hz"] as number) > 0, "rumble high-pass").toBe(input.expect.rumble === true);
       if (input.expect.compressed) expect(normalize["audio.chain.compressed"], "compressed").toBe(true);
@@ -183,7 +209,8 @@ export function corpusTests(names: readonly string[]): { inputs: () => CorpusInp
         expect(normalize["audio.chain.turned_down"], "turned down only").toBe(true);
         expect(normalize["audio.chain.compressed"]).toBe(false);
       }
-      if (input.expect.sourceSampleRate && input.expect.sourceSampleRate !== 44100) expect(normalize["audio.chain.sample_rate"]).toBe(48000);
+      if (input.expect.sourceSampleRate && input.expect.sourceSampleRate !== 44100)
+        expect(normalize["audio.chain.sample_rate"]).toBe(48000);
       if (name === "eight-channel") expect(normalize["audio.chain.downmix_from"]).toBe(8);
       if (name === "clipped") expect(normalize["audio.chain.clipped_input"]).toBe(true);
       if (name === "streaming-wav") expect(validate["audio.input.streaming_wav"]).toBe(true);
@@ -216,7 +243,17 @@ export function corpusTests(names: readonly string[]): { inputs: () => CorpusInp
         expect(pic?.format).toBe("image/jpeg");
         expect(pic!.data.length).toBeGreaterThan(10_000);
         expect(pic!.data.length).toBeLessThan(1.5 * 1024 * 1024);
-        const dims = await run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height", "-of", "csv=p=0", file]);
+        const dims = await run("ffprobe", [
+          "-v",
+          "error",
+          "-select_streams",
+          "v:0",
+          "-show_entries",
+          "stream=width,height",
+          "-of",
+          "csv=p=0",
+          file,
+        ]);
         expect(dims.stdout.trim()).toBe("1400,1400");
         expect(mp3.bytes).toBeLessThan(2 * 1024 * 1024);
       }

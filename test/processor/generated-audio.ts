@@ -30,11 +30,20 @@ export function clickySpeechWav(dir: string, seconds?: number): string {
   const speech = speechWav(dir, "clicky-src", -12);
   const out = path.join(dir, `clicky-speech${seconds ? `-${seconds}s` : ""}.wav`);
   ffmpeg([
-    "-i", speech,
+    "-i",
+    speech,
     ...(seconds ? ["-t", String(seconds)] : []),
-    "-f", "lavfi", "-i", "aevalsrc='if(lt(mod(t,1.3),0.0004),0.9*sin(2*PI*3000*t),0)':s=48000:d=13",
-    "-filter_complex", "[0]aresample=48000[s];[1]aformat=channel_layouts=stereo[c];[s][c]amix=inputs=2:normalize=0:duration=first",
-    "-ar", "48000", "-c:a", "pcm_s24le", out,
+    "-f",
+    "lavfi",
+    "-i",
+    "aevalsrc='if(lt(mod(t,1.3),0.0004),0.9*sin(2*PI*3000*t),0)':s=48000:d=13",
+    "-filter_complex",
+    "[0]aresample=48000[s];[1]aformat=channel_layouts=stereo[c];[s][c]amix=inputs=2:normalize=0:duration=first",
+    "-ar",
+    "48000",
+    "-c:a",
+    "pcm_s24le",
+    out,
   ]);
   return out;
 }
@@ -43,9 +52,19 @@ export function clickySpeechWav(dir: string, seconds?: number): string {
 export function toneWav(dir: string, seconds = 10): string {
   const out = path.join(dir, "tone.wav");
   ffmpeg([
-    "-f", "lavfi", "-i", `sine=f=220:d=${seconds}`, "-f", "lavfi", "-i", `sine=f=3000:d=${seconds}`,
-    "-filter_complex", "[0][1]amix=inputs=2:weights=1 0.3,volume=-20dB,aformat=channel_layouts=stereo",
-    "-ar", "44100", out,
+    "-f",
+    "lavfi",
+    "-i",
+    `sine=f=220:d=${seconds}`,
+    "-f",
+    "lavfi",
+    "-i",
+    `sine=f=3000:d=${seconds}`,
+    "-filter_complex",
+    "[0][1]amix=inputs=2:weights=1 0.3,volume=-20dB,aformat=channel_layouts=stereo",
+    "-ar",
+    "44100",
+    out,
   ]);
   return out;
 }
@@ -61,11 +80,37 @@ export function mp3WithChapters(dir: string, source: string): { path: string; ch
   const lines = [";FFMETADATA1", "title=Source title"];
   chapters.forEach((c, i) => {
     const end = chapters[i + 1]?.start ?? 12;
-    lines.push("[CHAPTER]", "TIMEBASE=1/1000", `START=${c.start * 1000}`, `END=${end * 1000}`, `title=${c.title.replace(/[=;]/g, (m) => `\\${m}`)}`);
+    lines.push(
+      "[CHAPTER]",
+      "TIMEBASE=1/1000",
+      `START=${c.start * 1000}`,
+      `END=${end * 1000}`,
+      `title=${c.title.replace(/[=;]/g, (m) => `\\${m}`)}`,
+    );
   });
   writeFileSync(meta, `${lines.join("\n")}\n`);
   const out = path.join(dir, "with-chapters.mp3");
-  ffmpeg(["-i", source, "-f", "ffmetadata", "-i", meta, "-map", "0:a", "-map_metadata", "1", "-map_chapters", "1", "-c:a", "libmp3lame", "-b:a", "192k", "-id3v2_version", "4", out]);
+  ffmpeg([
+    "-i",
+    source,
+    "-f",
+    "ffmetadata",
+    "-i",
+    meta,
+    "-map",
+    "0:a",
+    "-map_metadata",
+    "1",
+    "-map_chapters",
+    "1",
+    "-c:a",
+    "libmp3lame",
+    "-b:a",
+    "192k",
+    "-id3v2_version",
+    "4",
+    out,
+  ]);
   return { path: out, chapters };
 }
 
@@ -90,9 +135,24 @@ export function measure(file: string): Measured {
 export function probeStream(file: string): { codec: string; sampleRate: number; channels: number; duration: number } {
   const out = execFileSync(
     "ffprobe",
-    ["-v", "error", "-select_streams", "a:0", "-show_entries", "stream=codec_name,sample_rate,channels:format=duration", "-of", "json", file],
+    [
+      "-v",
+      "error",
+      "-select_streams",
+      "a:0",
+      "-show_entries",
+      "stream=codec_name,sample_rate,channels:format=duration",
+      "-of",
+      "json",
+      file,
+    ],
     { encoding: "utf8" },
   );
   const j = JSON.parse(out) as { streams: { codec_name: string; sample_rate: string; channels: number }[]; format: { duration: string } };
-  return { codec: j.streams[0]!.codec_name, sampleRate: Number(j.streams[0]!.sample_rate), channels: j.streams[0]!.channels, duration: Number(j.format.duration) };
+  return {
+    codec: j.streams[0]!.codec_name,
+    sampleRate: Number(j.streams[0]!.sample_rate),
+    channels: j.streams[0]!.channels,
+    duration: Number(j.format.duration),
+  };
 }

@@ -71,13 +71,26 @@ describe("source loudness", () => {
     const speech = speechWav(dir, "parts-src", -6);
     const src = path.join(dir, "parts.wav");
     ffmpeg([
-      "-stream_loop", "-1", "-i", speech, "-t", "250",
-      "-af", "volume='if(lt(mod(t,100),50),1,0.4)':eval=frame", "-ar", "44100", "-c:a", "pcm_s16le", src,
+      "-stream_loop",
+      "-1",
+      "-i",
+      speech,
+      "-t",
+      "250",
+      "-af",
+      "volume='if(lt(mod(t,100),50),1,0.4)':eval=frame",
+      "-ar",
+      "44100",
+      "-c:a",
+      "pcm_s16le",
+      src,
     ]);
     const whole = await measureLoudness(tools, src);
     const parts = await measureInParts(tools, src, 250, new Slots(2));
     expect(parts.parts).toBe(2);
-    expect(Math.abs(parts.integratedLufs - whole.integratedLufs), `${parts.integratedLufs} vs ${whole.integratedLufs}`).toBeLessThanOrEqual(0.2);
+    expect(Math.abs(parts.integratedLufs - whole.integratedLufs), `${parts.integratedLufs} vs ${whole.integratedLufs}`).toBeLessThanOrEqual(
+      0.2,
+    );
     expect(parts.truePeakDbtp).toBe(whole.truePeakDbtp);
     expect(Math.abs(parts.loudnessRangeLu - whole.loudnessRangeLu)).toBeLessThanOrEqual(1);
     // In one piece (one slot), ebur128's own summary is used as is.
@@ -92,13 +105,19 @@ describe("source loudness", () => {
     for (const ceiling of [-2.5, -5]) {
       const limited = path.join(dir, `limited${ceiling}.wav`);
       ffmpeg([
-        "-i", src, "-af",
+        "-i",
+        src,
+        "-af",
         `aformat=sample_fmts=flt,volume=${gain}dB:precision=float,alimiter=limit=${(10 ** (ceiling / 20)).toFixed(5)}:level=0:latency=1:attack=5:release=50`,
-        "-c:a", "pcm_f32le", limited,
+        "-c:a",
+        "pcm_f32le",
+        limited,
       ]);
       const actual = measure(limited).integratedLufs;
       const predicted = predictLimitedLufs(m.blocks, gain, ceiling) - predictLimitedLufs(m.blocks, gain) - 16;
-      expect(Math.abs(predicted - actual), `ceiling ${ceiling}: predicted ${predicted.toFixed(2)}, measured ${actual}`).toBeLessThanOrEqual(0.4);
+      expect(Math.abs(predicted - actual), `ceiling ${ceiling}: predicted ${predicted.toFixed(2)}, measured ${actual}`).toBeLessThanOrEqual(
+        0.4,
+      );
       expect(actual).toBeLessThan(-16.1); // the limiter did take loudness away
     }
   });
@@ -117,13 +136,49 @@ describe("ID3 COMM", () => {
     const mp3 = path.join(dir, "tagged.mp3");
     const meta = path.join(dir, "ch.ffmeta");
     await import("node:fs/promises").then((fs) =>
-      fs.writeFile(meta, ";FFMETADATA1\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=1000\ntitle=One\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=1000\nEND=3000\ntitle=Two\n"),
+      fs.writeFile(
+        meta,
+        ";FFMETADATA1\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=1000\ntitle=One\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=1000\nEND=3000\ntitle=Two\n",
+      ),
     );
     ffmpeg([
-      "-f", "lavfi", "-i", "sine=f=440:d=3", "-f", "ffmetadata", "-i", meta, "-i", path.join(dir, "cover.jpg"),
-      "-map", "0:a", "-map", "2:v", "-map_chapters", "1", "-c:v", "copy", "-disposition:v:0", "attached_pic",
-      "-metadata", "title=Episode", "-metadata", "artist=Author", "-metadata", "album=Show", "-metadata", "date=2026-11-20",
-      "-metadata", "comment=From ffmpeg", "-c:a", "libmp3lame", "-b:a", "64k", "-id3v2_version", "4", mp3,
+      "-f",
+      "lavfi",
+      "-i",
+      "sine=f=440:d=3",
+      "-f",
+      "ffmetadata",
+      "-i",
+      meta,
+      "-i",
+      path.join(dir, "cover.jpg"),
+      "-map",
+      "0:a",
+      "-map",
+      "2:v",
+      "-map_chapters",
+      "1",
+      "-c:v",
+      "copy",
+      "-disposition:v:0",
+      "attached_pic",
+      "-metadata",
+      "title=Episode",
+      "-metadata",
+      "artist=Author",
+      "-metadata",
+      "album=Show",
+      "-metadata",
+      "date=2026-11-20",
+      "-metadata",
+      "comment=From ffmpeg",
+      "-c:a",
+      "libmp3lame",
+      "-b:a",
+      "64k",
+      "-id3v2_version",
+      "4",
+      mp3,
     ]);
     const audioHash = (f: string) => {
       const b = readFileSync(f);
@@ -158,7 +213,9 @@ describe("artwork", () => {
     expect(await fetchArtwork(server.url("/missing"), dir)).toEqual({ error: "artwork fetch answered HTTP 404" });
     expect(await fetchArtwork(server.url("/text"), dir)).toEqual({ error: "artwork is neither JPEG nor PNG" });
     expect(await fetchArtwork(server.url("/huge"), dir)).toEqual({ error: `artwork is 52428800 bytes; the limit is ${5 * 1024 * 1024}` });
-    expect(await fetchArtwork(server.url("/cover.jpg"), dir, { maxBytes: 100 })).toEqual({ error: `artwork is ${jpeg.length} bytes; the limit is 100` });
+    expect(await fetchArtwork(server.url("/cover.jpg"), dir, { maxBytes: 100 })).toEqual({
+      error: `artwork is ${jpeg.length} bytes; the limit is 100`,
+    });
     const started = Date.now();
     expect(await fetchArtwork(server.url("/slow"), dir, { timeoutMs: 300 })).toEqual({ error: "artwork fetch timed out after 300 ms" });
     expect(Date.now() - started).toBeLessThan(3000);

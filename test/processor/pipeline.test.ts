@@ -51,7 +51,12 @@ const podcast: Podcast = {
   createdAt: "2026-11-01T00:00:00.000Z",
 };
 
-async function seedEpisode(episodeId: string, file: string | Buffer, contentType = "audio/mpeg", description?: string): Promise<EpisodeJob> {
+async function seedEpisode(
+  episodeId: string,
+  file: string | Buffer,
+  contentType = "audio/mpeg",
+  description?: string,
+): Promise<EpisodeJob> {
   const sourceKey = keys.source(podcastId, episodeId);
   const body = typeof file === "string" ? readFileSync(file) : file;
   await bucket.client.send(new PutObjectCommand({ Bucket: LOCAL_S3.bucket, Key: sourceKey, Body: body, ContentType: contentType }));
@@ -150,7 +155,11 @@ describe("POST /jobs", () => {
     const source = mp3WithChapters(dir, speechWav(dir, "pipeline", -6));
     job = await seedEpisode("ep-one", source.path, "audio/mpeg", "Loudness, codecs and chapters.");
     const { status, body, record } = await deliver(job);
-    expect({ status, body, state: record?.state }, stack.logs()).toEqual({ status: 202, body: { outcome: "accepted", episodeId: "ep-one", attempt: 1 }, state: "published" });
+    expect({ status, body, state: record?.state }, stack.logs()).toEqual({
+      status: 202,
+      body: { outcome: "accepted", episodeId: "ep-one", attempt: 1 },
+      state: "published",
+    });
 
     published = (await episodeRecord("ep-one"))!;
     expect(published).toMatchObject({ state: "published", attempts: 1, podcastId });
@@ -169,7 +178,9 @@ describe("POST /jobs", () => {
     expect(published.chapters).toEqual({ url: `${stack.edgeUrl}/media/${podcastId}/ep-one/chapters.json`, count: 3 });
     const chapters = await bucket.getJson<{ version: string; chapters: unknown[] }>(keys.media(podcastId, "ep-one", "chapters.json"));
     expect(chapters?.chapters).toHaveLength(3);
-    const wave = await bucket.getJson<{ version: number; length: number; data: number[] }>(keys.media(podcastId, "ep-one", "waveform.json"));
+    const wave = await bucket.getJson<{ version: number; length: number; data: number[] }>(
+      keys.media(podcastId, "ep-one", "waveform.json"),
+    );
     expect(wave?.version).toBe(2);
     expect(wave?.data).toHaveLength(2 * wave!.length);
 
@@ -183,7 +194,10 @@ describe("POST /jobs", () => {
       expect(m.common.year, id).toBe(new Date().getUTCFullYear());
       expect(m.common.comment?.[0]?.text, id).toBe("Loudness, codecs and chapters.");
       expect(Buffer.from(m.common.picture?.[0]?.data ?? []).equals(readFileSync(path.join(dir, "cover.jpg"))), id).toBe(true);
-      expect(m.format.chapters?.map((c) => c.title), id).toEqual(["Intro", "The guest", "Codecs; opinions = many"]);
+      expect(
+        m.format.chapters?.map((c) => c.title),
+        id,
+      ).toEqual(["Intro", "The guest", "Codecs; opinions = many"]);
     }
 
     const entry = await bucket.getJson<{ guid: string; renditions: unknown[] }>(keys.published(podcastId, "ep-one"));
@@ -286,7 +300,10 @@ describe("POST /jobs", () => {
   it("a transient problem sends the episode back to queued with the reason, not failed", async () => {
     const job2 = await seedEpisode("ep-gone", Buffer.from("x"));
     // The source comes from the record, never from the job: point the record at a missing object.
-    await bucket.putJson(keys.episode("ep-gone"), { ...(await episodeRecord("ep-gone"))!, sourceKey: keys.source(podcastId, "ep-missing-source") });
+    await bucket.putJson(keys.episode("ep-gone"), {
+      ...(await episodeRecord("ep-gone"))!,
+      sourceKey: keys.source(podcastId, "ep-missing-source"),
+    });
     const { status, record } = await deliver(job2);
     expect(status).toBe(202);
     expect(record).toMatchObject({ state: "queued", attempts: 1, lastRetry: { attempt: 1, reason: expect.stringMatching(/^validate: /) } });
@@ -295,7 +312,11 @@ describe("POST /jobs", () => {
   it("refuses a malformed job with 400, and an unsigned one with 401", async () => {
     const text = JSON.stringify({ version: 1 });
     expect((await fetch(`${processor.url}/jobs`, { method: "POST", body: text })).status).toBe(401);
-    const res = await fetch(`${processor.url}/jobs`, { method: "POST", headers: { [SIGNATURE_HEADER]: await signJob(SIGNING_SECRET, text) }, body: text });
+    const res = await fetch(`${processor.url}/jobs`, {
+      method: "POST",
+      headers: { [SIGNATURE_HEADER]: await signJob(SIGNING_SECRET, text) },
+      body: text,
+    });
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ error: "invalid episode job: episodeId" });
     expect((await fetch(`${processor.url}/healthz`)).status).toBe(200);
@@ -307,7 +328,10 @@ describe("chapters the creator supplied before processing", () => {
     // The upload has three chapters of its own; the creator's (PUT /episodes/:id/chapters while uploading) win.
     const source = mp3WithChapters(dir, toneWav(dir, 12));
     const job = await seedEpisode("ep-supplied", source.path);
-    const supplied = await suppliedChapters([{ startTime: 0, title: "Creator's intro" }, { startTime: 6.5, title: "Creator's part two" }]);
+    const supplied = await suppliedChapters([
+      { startTime: 0, title: "Creator's intro" },
+      { startTime: 6.5, title: "Creator's part two" },
+    ]);
     await bucket.putJson(keys.suppliedChapters(podcastId, "ep-supplied"), supplied);
     const { record } = await deliver(job);
     expect(record, stack.logs()).toMatchObject({ state: "published", embeddedChapters: supplied.revision, chapters: { count: 2 } });
@@ -315,8 +339,13 @@ describe("chapters the creator supplied before processing", () => {
     for (const r of record!.renditions!) {
       const local = path.join(dir, `supplied-${r.id}`);
       await bucket.download(r.key, local);
-      const probed = JSON.parse(execFileSync("ffprobe", ["-v", "error", "-of", "json", "-show_chapters", local], { encoding: "utf8" })) as { chapters: { tags: { title: string } }[] };
-      expect(probed.chapters.map((c) => c.tags.title), r.id).toEqual(["Creator's intro", "Creator's part two"]);
+      const probed = JSON.parse(execFileSync("ffprobe", ["-v", "error", "-of", "json", "-show_chapters", local], { encoding: "utf8" })) as {
+        chapters: { tags: { title: string } }[];
+      };
+      expect(
+        probed.chapters.map((c) => c.tags.title),
+        r.id,
+      ).toEqual(["Creator's intro", "Creator's part two"]);
     }
     const json = await bucket.getJson<{ chapters: { title: string }[] }>(keys.media(podcastId, "ep-supplied", "chapters.json"));
     expect(json?.chapters.map((c) => c.title)).toEqual(["Creator's intro", "Creator's part two"]);

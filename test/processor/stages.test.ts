@@ -205,12 +205,17 @@ async function encodeAndCheck(source: string, name: string) {
   expect(out.renditions.map((r) => r.spec.id).sort()).toEqual(RENDITIONS.map((r) => r.id).sort());
   for (const r of out.renditions) {
     const m = measure(r.path);
-    expect(Math.abs(m.integratedLufs - DEFAULT_LOUDNESS.integratedLufs), `${name} ${r.spec.id} ${m.integratedLufs} LUFS`).toBeLessThanOrEqual(1);
+    expect(
+      Math.abs(m.integratedLufs - DEFAULT_LOUDNESS.integratedLufs),
+      `${name} ${r.spec.id} ${m.integratedLufs} LUFS`,
+    ).toBeLessThanOrEqual(1);
     expect(m.truePeakDbtp, `${name} ${r.spec.id} true peak`).toBeLessThanOrEqual(DEFAULT_LOUDNESS.truePeakDbtp + 0.05);
     const p = probeStream(r.path);
     expect(p.codec).toBe(r.spec.codec === "aac" ? "aac" : r.spec.codec);
     expect(p.sampleRate).toBe(r.spec.sampleRate);
-    expect(Math.abs(p.duration - s.durationSeconds), `${name} ${r.spec.id} duration`).toBeLessThanOrEqual(DURATION_TOLERANCE_S[r.spec.codec]);
+    expect(Math.abs(p.duration - s.durationSeconds), `${name} ${r.spec.id} duration`).toBeLessThanOrEqual(
+      DURATION_TOLERANCE_S[r.spec.codec],
+    );
     expect(r.bytes).toBe(statSync(r.path).size);
   }
   return { source: s, plan, out, jobDir };
@@ -316,7 +321,10 @@ describe("metadata + waveform", () => {
     // CHAPTERxxx writer would put 4.5 s at 5.5 s).
     for (const r of m.renditions) {
       const read = await ffprobeChapters(r.path);
-      expect(read.map((c) => c.title), r.spec.id).toEqual(["Intro", "The guest", "Codecs; opinions = many"]);
+      expect(
+        read.map((c) => c.title),
+        r.spec.id,
+      ).toEqual(["Intro", "The guest", "Codecs; opinions = many"]);
       for (const [i, c] of read.entries()) expect(c.start, `${r.spec.id} chapter ${i}`).toBeCloseTo([0, 4.5, 8][i]!, 3);
     }
     const json = JSON.parse(readFileSync(m.chaptersJson!.path, "utf8"));
@@ -367,17 +375,40 @@ describe("cover art", () => {
     const exporter = new InMemorySpanExporter();
     const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
     const span = provider.getTracer("test").startSpan("audio.transcode");
-    return { ctx: { ...ctx(jobDir), span }, finished: () => {
+    return {
+      ctx: { ...ctx(jobDir), span },
+      finished: () => {
         span.end();
         return exporter.getFinishedSpans()[0]!;
-      } };
+      },
+    };
   };
 
   it("an upload's own picture wins over the podcast's artwork; a failed artwork fetch does not fail the episode", async () => {
     const picture = path.join(dir, "upload-cover.png");
     ffmpeg(["-f", "lavfi", "-i", "color=c=red:s=64x64:d=1", "-frames:v", "1", picture]);
     const withPicture = path.join(dir, "with-picture.mp3");
-    ffmpeg(["-i", speechWav(dir, "pic-src", -6), "-i", picture, "-map", "0:a", "-map", "1:v", "-c:v", "copy", "-disposition:v:0", "attached_pic", "-c:a", "libmp3lame", "-b:a", "128k", "-id3v2_version", "4", withPicture]);
+    ffmpeg([
+      "-i",
+      speechWav(dir, "pic-src", -6),
+      "-i",
+      picture,
+      "-map",
+      "0:a",
+      "-map",
+      "1:v",
+      "-c:v",
+      "copy",
+      "-disposition:v:0",
+      "attached_pic",
+      "-c:a",
+      "libmp3lame",
+      "-b:a",
+      "128k",
+      "-id3v2_version",
+      "4",
+      withPicture,
+    ]);
 
     const jobA = mkdtempSync(path.join(dir, "cover-a-"));
     const a = await validate({ sourcePath: withPicture, maxDurationSeconds: SIX_HOURS }, ctx(jobA));
@@ -386,7 +417,10 @@ describe("cover art", () => {
     const recA = recordingCtx(jobA);
     const outA = await transcode({ source: a, plan: planA, tags, chapters: [], artworkUrl: artwork.url("/cover.jpg") }, recA.ctx);
     expect(recA.finished().attributes["audio.artwork.source"]).toBe("upload");
-    for (const file of [outA.renditions.find((r) => r.spec.id === "mp3_64k")!.path, outA.renditions.find((r) => r.spec.id === "aac_64k")!.path]) {
+    for (const file of [
+      outA.renditions.find((r) => r.spec.id === "mp3_64k")!.path,
+      outA.renditions.find((r) => r.spec.id === "aac_64k")!.path,
+    ]) {
       expect(samePicture((await parseFile(file)).common.picture, readFileSync(picture)), file).toBe(true);
     }
 
@@ -414,5 +448,3 @@ describe("a missing tool", () => {
     expect(execFileSync("ffmpeg", ["-version"], { encoding: "utf8" })).toMatch(/ffmpeg version/);
   });
 });
-
-

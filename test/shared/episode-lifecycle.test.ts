@@ -4,7 +4,15 @@
 import { describe, expect, it } from "vitest";
 import type { Episode } from "../../shared/episode.ts";
 import {
-  DEFAULT_DEADLINES, MAX_RUNS, deadLettered, handoffFailed, rerun, runFailed, runStarted, strandedBecause, type Lease,
+  DEFAULT_DEADLINES,
+  MAX_RUNS,
+  deadLettered,
+  handoffFailed,
+  rerun,
+  runFailed,
+  runStarted,
+  strandedBecause,
+  type Lease,
 } from "../../shared/episode-lifecycle.ts";
 import { jobSignatureProblem, signJob } from "../../shared/job-signature.ts";
 import { parseJobOutcome } from "../../shared/job.ts";
@@ -13,10 +21,25 @@ import { redactText } from "../../shared/secret-text.ts";
 const t0 = new Date("2026-12-01T10:00:00Z");
 const at = (s: number) => new Date(t0.getTime() + s * 1000);
 const queued: Episode = {
-  episodeId: "e1", podcastId: "p1", title: "T", filename: "f.wav", sourceKey: "uploads/p1/e1/source", state: "queued",
-  traceId: "0".repeat(32), attempts: 0, createdAt: t0.toISOString(), updatedAt: t0.toISOString(), uploadedAt: t0.toISOString(),
+  episodeId: "e1",
+  podcastId: "p1",
+  title: "T",
+  filename: "f.wav",
+  sourceKey: "uploads/p1/e1/source",
+  state: "queued",
+  traceId: "0".repeat(32),
+  attempts: 0,
+  createdAt: t0.toISOString(),
+  updatedAt: t0.toISOString(),
+  uploadedAt: t0.toISOString(),
 };
-const lease = (expires: Date): Lease => ({ episodeId: "e1", runId: "r", startedAt: t0.toISOString(), renewedAt: t0.toISOString(), expiresAt: expires.toISOString() });
+const lease = (expires: Date): Lease => ({
+  episodeId: "e1",
+  runId: "r",
+  startedAt: t0.toISOString(),
+  renewedAt: t0.toISOString(),
+  expiresAt: expires.toISOString(),
+});
 
 describe("episode lifecycle", () => {
   it("counts attempts once per run; hand-off failures keep the delivery apart", () => {
@@ -28,14 +51,20 @@ describe("episode lifecycle", () => {
     expect(back).toMatchObject({ state: "queued", attempts: 1, lastRetry: { attempt: 1, reason: "transcode: ffmpeg killed" } });
     expect(back.processingSince).toBeUndefined();
     expect(deadLettered(back, 6, at(4)).failure).toEqual({
-      reason: "could not hand the job to the processor in 6 deliveries: transcode: ffmpeg killed", permanent: false, deadLettered: true,
+      reason: "could not hand the job to the processor in 6 deliveries: transcode: ffmpeg killed",
+      permanent: false,
+      deadLettered: true,
     });
   });
 
   it("fails for good after MAX_RUNS runs, and a re-run gives a fresh budget", () => {
     let e = queued;
     for (let i = 0; i < MAX_RUNS; i++) e = runFailed(runStarted(e), "storage timed out", undefined);
-    expect(e).toMatchObject({ state: "failed", attempts: MAX_RUNS, failure: { permanent: false, reason: `processing failed after ${MAX_RUNS} runs: storage timed out` } });
+    expect(e).toMatchObject({
+      state: "failed",
+      attempts: MAX_RUNS,
+      failure: { permanent: false, reason: `processing failed after ${MAX_RUNS} runs: storage timed out` },
+    });
     const again = rerun(e);
     expect(again).toMatchObject({ state: "queued", attempts: MAX_RUNS, attemptsAtRerun: MAX_RUNS });
     expect(again.failure).toBeUndefined();
@@ -75,8 +104,16 @@ describe("job signature", () => {
   });
 
   it("the processor's answers parse through the shared contract", () => {
-    expect(parseJobOutcome({ outcome: "accepted", episodeId: "e1", attempt: 2 })).toEqual({ outcome: "accepted", episodeId: "e1", attempt: 2 });
-    expect(parseJobOutcome({ outcome: "rejected", episodeId: "e1", reason: "no" })).toEqual({ outcome: "rejected", episodeId: "e1", reason: "no" });
+    expect(parseJobOutcome({ outcome: "accepted", episodeId: "e1", attempt: 2 })).toEqual({
+      outcome: "accepted",
+      episodeId: "e1",
+      attempt: 2,
+    });
+    expect(parseJobOutcome({ outcome: "rejected", episodeId: "e1", reason: "no" })).toEqual({
+      outcome: "rejected",
+      episodeId: "e1",
+      reason: "no",
+    });
     expect(parseJobOutcome({ outcome: "rejected", episodeId: "e1" })).toBeUndefined();
     expect(parseJobOutcome({ outcome: "done", episodeId: "e1" })).toBeUndefined();
   });
@@ -92,6 +129,8 @@ describe("redaction", () => {
     }
     expect(redactText("Authorization: Bearer abc.def")).toBe("Authorization: Bearer [REDACTED]");
     expect(redactText("/x?Access%5FToken=abc&b=2")).toBe("/x?Access%5FToken=[REDACTED]&b=2");
-    expect(redactText("the signing secret 0123456789abcdef in a message", ["0123456789abcdef"])).toBe("the signing secret [REDACTED] in a message");
+    expect(redactText("the signing secret 0123456789abcdef in a message", ["0123456789abcdef"])).toBe(
+      "the signing secret [REDACTED] in a message",
+    );
   });
 });

@@ -13,11 +13,25 @@ describe("retag-chapters job", () => {
     const job = parseProcessorJob({ version: 1, kind: "retag-chapters", episodeId: "ep-1", podcastId: "pod-1", trace, extra: "dropped" });
     expect(job).toEqual({ version: 1, kind: "retag-chapters", episodeId: "ep-1", podcastId: "pod-1", trace });
     expect(isRetagChaptersJob(job)).toBe(true);
-    expect(() => parseProcessorJob({ version: 1, kind: "retag-chapters", episodeId: "../x", podcastId: "pod-1", trace })).toThrow("invalid retag-chapters job: episodeId");
-    expect(() => parseProcessorJob({ version: 1, kind: "retag-chapters", episodeId: "ep-1", podcastId: "pod-1", trace: { traceparent: "x" } })).toThrow("trace.traceparent");
+    expect(() => parseProcessorJob({ version: 1, kind: "retag-chapters", episodeId: "../x", podcastId: "pod-1", trace })).toThrow(
+      "invalid retag-chapters job: episodeId",
+    );
+    expect(() =>
+      parseProcessorJob({ version: 1, kind: "retag-chapters", episodeId: "ep-1", podcastId: "pod-1", trace: { traceparent: "x" } }),
+    ).toThrow("trace.traceparent");
     expect(() => parseProcessorJob({ version: 1, kind: "transcode-everything", episodeId: "ep-1" })).toThrow("unknown kind");
     // An episode job (no kind) is parsed as before, and is not mistaken for a re-tag.
-    const episodeJob = { version: 1, episodeId: "ep-1", podcastId: "pod-1", sourceKey: "s", filename: "f", size: 1, title: "t", uploadedAt: "2026-01-01", trace };
+    const episodeJob = {
+      version: 1,
+      episodeId: "ep-1",
+      podcastId: "pod-1",
+      sourceKey: "s",
+      filename: "f",
+      size: 1,
+      title: "t",
+      uploadedAt: "2026-01-01",
+      trace,
+    };
     expect(parseProcessorJob(episodeJob)).toEqual(parseEpisodeJob(episodeJob));
     expect(isRetagChaptersJob(episodeJob)).toBe(false);
   });
@@ -36,7 +50,10 @@ describe("versioned media names", () => {
 
 describe("chapters revision", () => {
   it("changes with what the files embed (times, titles), not with links that live only in chapters.json", async () => {
-    const a = [{ startTime: 0, title: "Intro" }, { startTime: 4.25, title: "Talk" }];
+    const a = [
+      { startTime: 0, title: "Intro" },
+      { startTime: 4.25, title: "Talk" },
+    ];
     expect(await chaptersRevision(a)).toBe(await chaptersRevision(structuredClone(a)));
     expect(await chaptersRevision(a)).not.toBe(await chaptersRevision([a[0]!, { startTime: 4.5, title: "Talk" }]));
     expect(await chaptersRevision(a)).not.toBe(await chaptersRevision([a[0]!, { startTime: 4.25, title: "Talks" }]));
@@ -47,10 +64,19 @@ describe("chapters revision", () => {
 
 describe("Ogg chapter comments", () => {
   it("write milliseconds exactly (ffmpeg 5.1 rounds the seconds: 7.5 s would read 8.5 s)", () => {
-    expect(vorbisChapterComments([{ startTime: 0, title: "A" }, { startTime: 7.5, title: "B\nC" }, { startTime: 3725.0625, title: "D" }])).toEqual([
-      ["CHAPTER000", "00:00:00.000"], ["CHAPTER000NAME", "A"],
-      ["CHAPTER001", "00:00:07.500"], ["CHAPTER001NAME", "B C"],
-      ["CHAPTER002", "01:02:05.063"], ["CHAPTER002NAME", "D"],
+    expect(
+      vorbisChapterComments([
+        { startTime: 0, title: "A" },
+        { startTime: 7.5, title: "B\nC" },
+        { startTime: 3725.0625, title: "D" },
+      ]),
+    ).toEqual([
+      ["CHAPTER000", "00:00:00.000"],
+      ["CHAPTER000NAME", "A"],
+      ["CHAPTER001", "00:00:07.500"],
+      ["CHAPTER001NAME", "B C"],
+      ["CHAPTER002", "01:02:05.063"],
+      ["CHAPTER002NAME", "D"],
     ]);
   });
 });

@@ -69,7 +69,8 @@ export async function waitForOutcome(
     const label = episode.state === "processing" ? `processing:${episode.stage}` : episode.state;
     if (statesSeen.at(-1) !== label) statesSeen.push(label);
     if (episode.state === "published" || episode.state === "failed") return { episode, statesSeen };
-    if (Date.now() > deadline) throw new Error(`episode ${episodeId} not done in time; states: ${statesSeen.join(" > ")}\n${diagnostics()}`);
+    if (Date.now() > deadline)
+      throw new Error(`episode ${episodeId} not done in time; states: ${statesSeen.join(" > ")}\n${diagnostics()}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }

@@ -69,7 +69,8 @@ export async function startFakeProcessor(): Promise<FakeProcessor> {
     async waitForJobs(episodeId, count, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       while (jobs(episodeId).length < count) {
-        if (Date.now() > deadline) throw new Error(`fake processor: ${jobs(episodeId).length} of ${count} deliveries of ${episodeId} within ${timeoutMs} ms`);
+        if (Date.now() > deadline)
+          throw new Error(`fake processor: ${jobs(episodeId).length} of ${count} deliveries of ${episodeId} within ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 100));
       }
       return jobs(episodeId);

@@ -12,7 +12,10 @@ const run = promisify(execFile);
 
 /** An image of `width`x`height`; `pixFmt` picks the colour model (rgb24, gray, pal8, yuvj420p for JPEG). */
 export async function makeImage(format: "jpeg" | "png", width: number, height: number, pixFmt?: string): Promise<Buffer> {
-  const codec = format === "jpeg" ? ["-c:v", "mjpeg", "-pix_fmt", pixFmt ?? "yuvj420p", "-f", "mjpeg"] : ["-c:v", "png", "-pix_fmt", pixFmt ?? "rgb24", "-f", "image2pipe"];
+  const codec =
+    format === "jpeg"
+      ? ["-c:v", "mjpeg", "-pix_fmt", pixFmt ?? "yuvj420p", "-f", "mjpeg"]
+      : ["-c:v", "png", "-pix_fmt", pixFmt ?? "rgb24", "-f", "image2pipe"];
   const { stdout } = await run(
     "ffmpeg",
     ["-nostdin", "-v", "error", "-f", "lavfi", "-i", `testsrc2=size=${width}x${height}:rate=1`, "-frames:v", "1", ...codec, "pipe:1"],

@@ -7,7 +7,9 @@ import { localS3 } from "../../local/s3.ts";
 export { localS3 };
 
 export async function putObject(s3: S3Client, key: string, body: string | Uint8Array, contentType?: string, cacheControl?: string) {
-  await s3.send(new PutObjectCommand({ Bucket: LOCAL_S3.bucket, Key: key, Body: body, ContentType: contentType, CacheControl: cacheControl }));
+  await s3.send(
+    new PutObjectCommand({ Bucket: LOCAL_S3.bucket, Key: key, Body: body, ContentType: contentType, CacheControl: cacheControl }),
+  );
 }
 
 /** The object's bytes, or undefined when it does not exist. */

@@ -20,6 +20,9 @@ export async function startTestStack(opts: Partial<StackOptions> = {}): Promise<
 export type { CreatedPodcast };
 
 /** Creates a podcast through the real admin API. */
-export function createPodcast(stack: Pick<LocalStack, "edgeUrl" | "adminToken">, overrides: Record<string, unknown> = {}): Promise<CreatedPodcast> {
+export function createPodcast(
+  stack: Pick<LocalStack, "edgeUrl" | "adminToken">,
+  overrides: Record<string, unknown> = {},
+): Promise<CreatedPodcast> {
   return createShow(stack, { title: "The Test Show", author: "Test Author", description: "A show made by the test suite.", ...overrides });
 }

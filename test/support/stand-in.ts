@@ -17,7 +17,12 @@ import { episodeIndex } from "../../shared/episode-index.ts";
 import { localS3, putObject } from "./s3.ts";
 
 export function processorBucket(stack: Pick<LocalStack, "s3Endpoint">): Bucket {
-  return new Bucket({ s3Endpoint: stack.s3Endpoint, bucket: LOCAL_S3.bucket, accessKeyId: LOCAL_S3.accessKeyId, secretAccessKey: LOCAL_S3.secretAccessKey });
+  return new Bucket({
+    s3Endpoint: stack.s3Endpoint,
+    bucket: LOCAL_S3.bucket,
+    accessKeyId: LOCAL_S3.accessKeyId,
+    secretAccessKey: LOCAL_S3.secretAccessKey,
+  });
 }
 
 export interface StandIn {
@@ -47,15 +52,33 @@ export async function publishStandIn(stack: Pick<LocalStack, "s3Endpoint" | "edg
   await putObject(s3, keys.media(podcastId, episodeId, spec.file), mp3, spec.mimeType, "public, max-age=31536000, immutable");
   await putObject(s3, keys.source(podcastId, episodeId), mp3, "audio/mpeg");
   const rendition: PublishedRendition = {
-    id: "mp3_128k", key: keys.media(podcastId, episodeId, spec.file), url: url(spec.file), mimeType: spec.mimeType,
-    bytes: mp3.length, bitrateKbps: 128, sampleRate: 44100, durationSeconds: opts.durationSeconds ?? 3,
+    id: "mp3_128k",
+    key: keys.media(podcastId, episodeId, spec.file),
+    url: url(spec.file),
+    mimeType: spec.mimeType,
+    bytes: mp3.length,
+    bitrateKbps: 128,
+    sampleRate: 44100,
+    durationSeconds: opts.durationSeconds ?? 3,
   };
   const now = new Date().toISOString();
   const record: Episode = {
-    episodeId, podcastId, title: opts.title ?? "A stand-in episode", description: opts.description ?? "Published without the processor.",
-    filename: "stand-in.mp3", size: mp3.length, sourceKey: keys.source(podcastId, episodeId), state: "published",
-    traceId: "0".repeat(32), attempts: 1, createdAt: opts.createdAt ?? now, updatedAt: now, uploadedAt: now,
-    publishedAt: opts.publishedAt ?? now, durationSeconds: opts.durationSeconds ?? 3, renditions: [rendition],
+    episodeId,
+    podcastId,
+    title: opts.title ?? "A stand-in episode",
+    description: opts.description ?? "Published without the processor.",
+    filename: "stand-in.mp3",
+    size: mp3.length,
+    sourceKey: keys.source(podcastId, episodeId),
+    state: "published",
+    traceId: "0".repeat(32),
+    attempts: 1,
+    createdAt: opts.createdAt ?? now,
+    updatedAt: now,
+    uploadedAt: now,
+    publishedAt: opts.publishedAt ?? now,
+    durationSeconds: opts.durationSeconds ?? 3,
+    renditions: [rendition],
     ...(opts.details ? { details: opts.details } : {}),
   };
   await putObject(s3, keys.episode(episodeId), JSON.stringify(record), "application/json");

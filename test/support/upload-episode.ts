@@ -9,7 +9,22 @@ const run = promisify(execFile);
 export async function toneWav(seconds = 2): Promise<Buffer> {
   const { stdout } = await run(
     "ffmpeg",
-    ["-nostdin", "-v", "error", "-f", "lavfi", "-i", `sine=frequency=440:duration=${seconds}`, "-ac", "2", "-ar", "44100", "-f", "wav", "pipe:1"],
+    [
+      "-nostdin",
+      "-v",
+      "error",
+      "-f",
+      "lavfi",
+      "-i",
+      `sine=frequency=440:duration=${seconds}`,
+      "-ac",
+      "2",
+      "-ar",
+      "44100",
+      "-f",
+      "wav",
+      "pipe:1",
+    ],
     { encoding: "buffer", maxBuffer: 64 * 1024 * 1024 },
   );
   return stdout;

@@ -26,7 +26,8 @@ export async function handleHead(ctx: UploadContext, scope: RequestScope): Promi
     // Expiring, or completing after an earlier failure: both change the upload, so they take its lock.
     const answer = await ctx.exclusive(async () => {
       const current = await lookUp(ctx, scope);
-      if (current.found !== "receiving") return { ok: false as const, response: current.found === "gone" ? goneResponse(current.record) : notFound() };
+      if (current.found !== "receiving")
+        return { ok: false as const, response: current.found === "gone" ? goneResponse(current.record) : notFound() };
       if (isExpired(current.record)) return { ok: false as const, response: await expire(ctx, current.record) };
       if (allBytesReceived(current.record) && !isComplete(current.record)) return finish(ctx, current.record);
       return { ok: true as const, record: current.record };

@@ -31,9 +31,11 @@ export async function handlePatch(request: Request, ctx: UploadContext, scope: R
     if (newLength !== undefined && newLength !== record.length) {
       // creation-defer-length: the length is declared once, on a later PATCH.
       if (record.length !== null) return tusError(400, `Upload-Length cannot change: it is ${record.length}`);
-      if (newLength < record.offset) return tusError(400, `Upload-Length ${newLength} is less than the ${record.offset} bytes already uploaded`);
+      if (newLength < record.offset)
+        return tusError(400, `Upload-Length ${newLength} is less than the ${record.offset} bytes already uploaded`);
       if (newLength === 0) return tusError(400, "the file is empty: Upload-Length must be at least 1 byte");
-      if (newLength > ctx.limits.maxBytes) return tusError(413, `the file is ${newLength} bytes; the largest upload accepted is ${ctx.limits.maxBytes} bytes`);
+      if (newLength > ctx.limits.maxBytes)
+        return tusError(413, `the file is ${newLength} bytes; the largest upload accepted is ${ctx.limits.maxBytes} bytes`);
     }
     if (offset !== record.offset) {
       return tusError(409, `Upload-Offset ${offset} does not match the upload's offset ${record.offset}; ask HEAD where to resume`);

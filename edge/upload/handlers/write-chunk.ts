@@ -54,7 +54,12 @@ export async function writeChunk(
       return { ok: false, response: tusError(413, sizeLimitMessage(result.record, ctx.limits.maxBytes)) };
     case "interrupted":
       // Usually nobody is listening any more; what arrived is kept and HEAD tells the client where to go on.
-      return { ok: false, response: tusError(400, `upload chunk ended early (${result.reason}); resume from Upload-Offset`, { "Upload-Offset": String(result.record.offset) }) };
+      return {
+        ok: false,
+        response: tusError(400, `upload chunk ended early (${result.reason}); resume from Upload-Offset`, {
+          "Upload-Offset": String(result.record.offset),
+        }),
+      };
     case "stored":
       if (!allBytesReceived(result.record)) return { ok: true, record: result.record };
       return finish(ctx, result.record);
@@ -74,4 +79,3 @@ export async function finish(ctx: UploadContext, record: ReceivingUpload): Promi
     };
   }
 }
-
