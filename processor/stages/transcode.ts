@@ -99,6 +99,8 @@ export const PROCESS_GROUPS: readonly { renditions: readonly RenditionId[]; wave
 
 /** Full re-encodes of one rendition at most after its first, before it is published with a warning. */
 export const MAX_CORRECTIONS = 2;
+/** Room kept under the ceiling when a correction scales a branch: the encoder's overshoot moves a little with level. */
+const SCALE_MARGIN_DB = 0.2;
 
 /** Loudness tolerance of every rendition around the target, LU (issue #4). */
 export const LOUDNESS_TOLERANCE_LU = 1;
@@ -218,6 +220,14 @@ export async function transcode(input: TranscodeInput, ctx: StageContext): Promi
 function correctBranch(b: BranchPlan, m: LoudnessMeasurement, plan: LoudnessPlan, attempt: number): BranchPlan {
   const before = b.extraGainDb ?? 0;
   const offset = plan.target.integratedLufs - m.integratedLufs;
+  // Only the loudness missed, and the peak has room for the difference: the branch's gain and its
+  // limiter's ceiling both move by it, which is the same output scaled (a limiter scales with its
+  // input and ceiling; the band limit is linear), so loudness moves by exactly that and the peak with it.
+  // Models of what a limiter takes are not needed, so they cannot mispredict (speech with claps did).
+  const scaledCeiling = b.limiterCeilingDb === undefined ? undefined : b.limiterCeilingDb + offset;
+  if (m.truePeakDbtp + offset <= plan.target.truePeakDbtp - SCALE_MARGIN_DB && (scaledCeiling === undefined || scaledCeiling <= 0)) {
+    return { ...(scaledCeiling !== undefined ? { limiterCeilingDb: round2(scaledCeiling) } : {}), extraGainDb: round2(before + offset) };
+  }
   // Lowered by the whole excess plus half a dB (a dB on the second try): the peak the encoder made
   // need not be where the fed peak was, and limiting changes what the encoder does.
   const excess = m.truePeakDbtp + Math.max(0, offset) - (plan.target.truePeakDbtp - 0.5 * attempt);
