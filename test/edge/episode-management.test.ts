@@ -300,6 +300,8 @@ describe("PATCH /episodes/:id", () => {
       ).status,
     ).toBe(404);
     expect((await call("PUT", `/episodes/${e.episodeId}/chapters`, other.uploadToken, [{ startTime: 0, title: "A" }])).status).toBe(404);
+    expect((await call("DELETE", `/episodes/${e.episodeId}/chapters`, other.uploadToken)).status).toBe(404);
+    expect((await call("DELETE", `/episodes/${e.episodeId}/chapters`, null)).status).toBe(401);
     expect((await call("GET", `/episodes/${e.episodeId}`, null)).status).toBe(401);
     expect((await call("GET", `/episodes/${e.episodeId}`, "pp_nope_aaaaaaaaaaaaaaaaaaaaaaaa")).status).toBe(403);
     // The admin reaches every show's episodes.
