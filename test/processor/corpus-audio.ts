@@ -8,7 +8,7 @@
  * and by the bench's corpus row (bench/processor/run.ts --corpus).
  *
  * The noise is seeded (anoisesrc seed=1): the same inputs every run, so a failure can be reproduced.
- * Unseeded, the claps input's AAC renditions missed the target in 1 of 13 runs (README "Loudness").
+ * Unseeded, the claps input's AAC 64k missed the target in 2 of 13 runs (README "Loudness").
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
