@@ -51,8 +51,19 @@ function unreachable(err: unknown, env: Env): string {
   return `processor unreachable at ${where}: connection refused or dropped (${what})`;
 }
 
-/** `traceparent`: the context the processor's spans continue (the consumer span's). */
+/**
+ * `traceparent`: the context the processor's spans continue (the consumer span's). Never throws:
+ * anything that goes wrong on the way is a transient hand-off, retried by the queue.
+ */
 export async function dispatchJob(env: Env, job: ProcessorJob, traceparent: string): Promise<Handoff> {
+  try {
+    return await handOff(env, job, traceparent);
+  } catch (err) {
+    return { outcome: "retry", reason: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+async function handOff(env: Env, job: ProcessorJob, traceparent: string): Promise<Handoff> {
   if (!env.JOB_SIGNING_SECRET) return { outcome: "retry", reason: "JOB_SIGNING_SECRET is not set on the Worker: jobs cannot be signed" };
   let res: Response;
   let text: string;

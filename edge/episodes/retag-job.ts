@@ -10,15 +10,14 @@ import { trace } from "@opentelemetry/api";
 import type { Env } from "../env.ts";
 import type { Episode } from "../../shared/episode.ts";
 import { parseProcessorJob, isRetagChaptersJob, type RetagChaptersJob, type TraceCarrier } from "../../shared/job.ts";
-import { keys } from "../../shared/storage-keys.ts";
 import { ATTR } from "../../shared/telemetry.ts";
-import { dispatchJob, type Handoff } from "../dispatch/processor.ts";
+import { dispatchJob } from "../dispatch/processor.ts";
 import { settleHandoff } from "../queue/settle-handoff.ts";
 import { withConsumerSpan } from "../queue/consumer-span.ts";
 import type { EdgeTelemetry } from "../telemetry/config.ts";
 import { randomSpanId } from "../telemetry/fixed-span.ts";
 import { RecordGone } from "../update-record.ts";
-import { updateEpisode } from "./store.ts";
+import { readEpisode, updateEpisode } from "./store.ts";
 
 /** The context of the request being handled (otel-cf-workers' span), or a new trace when there is none. */
 export function requestTrace(): TraceCarrier {
@@ -81,21 +80,15 @@ export async function handleRetagJob(
   }
   const attrs = { [ATTR.episodeId]: job.episodeId, [ATTR.podcastId]: job.podcastId, "audio.job.kind": job.kind };
   await withConsumerSpan(t, ctx, queue, msg, job.trace, attrs, async (span) => {
-    const obj = await env.MEDIA.get(keys.episode(job.episodeId));
-    const episode = obj ? ((await obj.json()) as Episode) : undefined;
+    const episode = await readEpisode(env.MEDIA, job.episodeId);
     const revision = episode?.chaptersRetag?.revision;
     if (!episode || !revision) {
       span.setAttribute(ATTR.outcome, "no_episode");
       msg.ack();
       return;
     }
-    let handoff: Handoff;
-    try {
-      // The processor's audio.chapters.retag becomes a child of this consumer span.
-      handoff = await dispatchJob(env, job, span.traceparent);
-    } catch (err) {
-      handoff = { outcome: "retry", reason: err instanceof Error ? err.message : String(err) };
-    }
+    // The processor's audio.chapters.retag becomes a child of this consumer span.
+    const handoff = await dispatchJob(env, job, span.traceparent);
     await settleHandoff(
       env,
       msg,

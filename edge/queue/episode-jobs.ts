@@ -11,7 +11,7 @@ import type { Env } from "../env.ts";
 import { parseEpisodeJob, type EpisodeJob } from "../../shared/job.ts";
 import { handoffFailed, isSettled, rejected } from "../../shared/episode-lifecycle.ts";
 import { ATTR } from "../../shared/telemetry.ts";
-import { dispatchJob, type Handoff } from "../dispatch/processor.ts";
+import { dispatchJob } from "../dispatch/processor.ts";
 import { readEpisode, writeEpisode } from "../episodes/store.ts";
 import type { EdgeTelemetry } from "../telemetry/config.ts";
 import { dispatchOutcomeMetric, queueWaitMetric } from "../telemetry/metrics.ts";
@@ -55,7 +55,6 @@ export async function handleEpisodeJob(
   ctx.waitUntil(queueWaitMetric(t, waitSeconds, { "messaging.destination.name": queue, [ATTR.attempt]: msg.attempts }));
   const attrs = { [ATTR.episodeId]: job.episodeId, [ATTR.podcastId]: job.podcastId, "audio.queue.wait_seconds": waitSeconds };
   await withConsumerSpan(t, ctx, queue, msg, job.trace, attrs, async (span) => {
-    let handoff: Handoff;
     const episode = await readEpisode(env.MEDIA, job.episodeId).catch(() => undefined);
     if (episode === null) {
       // Terminated uploads delete their record; nothing to process.
@@ -69,12 +68,8 @@ export async function handleEpisodeJob(
       msg.ack();
       return;
     }
-    try {
-      // The processor's audio.pipeline.process becomes a child of this consumer span.
-      handoff = await dispatchJob(env, job, span.traceparent);
-    } catch (err) {
-      handoff = { outcome: "retry", reason: err instanceof Error ? err.message : String(err) };
-    }
+    // The processor's audio.pipeline.process becomes a child of this consumer span.
+    const handoff = await dispatchJob(env, job, span.traceparent);
     await settleHandoff(env, msg, handoff, span, episodeRecord(env, job), `episode ${job.episodeId}`);
     ctx.waitUntil(dispatchOutcomeMetric(t, { "audio.dispatch.outcome": handoff.outcome }));
   });
