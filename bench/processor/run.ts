@@ -119,7 +119,7 @@ if (values.corpus) {
       };
       const figures = (line.renditions ?? []).map((r) => `${r.id} ${r.integratedLufs}/${r.truePeakDbtp}`).join(", ");
       console.log(
-        `| ${input.name} (${line.outcome ?? "no answer"}) | ${s1(u.wallSeconds)} | ${s1(u.cpuSeconds)} | ${line.corrected?.length ?? "?"} | ${figures} |`,
+        `| ${input.name} (${line.outcome ?? "no answer"}) | ${s1(u.wallSeconds)} | ${s1(u.cpuSeconds)} | ${line.corrected ? `${line.corrected.length}${line.corrected.length ? ` (${line.corrected.join(", ")})` : ""}` : "?"} | ${figures} |`,
       );
     }
   } finally {
