@@ -15,7 +15,7 @@ export interface MasteringChain {
   liveChannel?: 0 | 1;
   /** More than two channels: downmixed to stereo. */
   downmixFrom?: number;
-  /** Working rate: the source's when it is a delivery rate, else 48 kHz. */
+  /** Working rate: 44.1 kHz (see planChain). */
   sampleRate: 44100 | 48000;
   /** A one-pole 10 Hz high-pass: removes DC offset, touches nothing audible. */
   dcRemoval: boolean;

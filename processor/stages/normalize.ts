@@ -10,8 +10,8 @@
  *    range is wider than the target allows, a gain to the target, and a gentle
  *    compressor where the PLR is. Loud, already-mastered input is only turned
  *    down.
- * 3. Render the chain once to the job's mastered file (float WAV at a delivery
- *    rate), measuring it on the way out (ebur128, true peak, per 100 ms).
+ * 3. Render the chain once to the job's mastered file (float WAV at 44.1 kHz),
+ *    measuring it on the way out (ebur128, true peak, per 100 ms).
  * 4. Calibrate every rendition on this episode: its branch (gain, band, a
  *    limiter at a trial ceiling) and its encoder run over an excerpt of 2 s
  *    windows of the mastered signal (3 to 8: ~one per 6 s of a short episode)
@@ -19,11 +19,13 @@
  *    hottest peaks (see excerptStarts), measured before and after encoding.
  *    That gives each rendition's limiter ceiling (what the limiter lets
  *    through between samples plus what the encoder adds) and its make-up gain
- *    (what the encoder takes from the loudness). A second round checks the
- *    planned branch on as many other windows, held out: their overshoot counts
- *    too, a peak over the ceiling lowers the limiter, and what the branch's
- *    limiter took from their loudness re-fits its loss model for the whole.
- *    No constant fitted to one input remains.
+ *    (what the encoder takes from the loudness). Then the planned branch is
+ *    verified on every window, those and as many others held out: their
+ *    overshoot counts too, what the branch's limiter took from their loudness
+ *    re-fits its loss model for the whole, and a peak over the ceiling lowers
+ *    the limiter and sends the new branch round again (at most 3 times).
+ *    Windows are cut on each encoder's frame grid. No constant fitted to one
+ *    input remains.
  * Transcode then encodes every rendition from the mastered file, once.
  */
 import { rm } from "node:fs/promises";
@@ -33,7 +35,7 @@ import { RENDITIONS, type RenditionId, type RenditionSpec } from "../../shared/r
 import { ATTR } from "../../shared/telemetry.ts";
 import { InputRejected } from "../errors.ts";
 import { analyseSource, type SourceAnalysis } from "../media/analysis.ts";
-import { codecArgs } from "../media/encoders.ts";
+import { codecArgs, frameGridSamples } from "../media/encoders.ts";
 import { branchFilters, masteringFilters, type BranchPlan, type MasteringChain } from "../media/filter-graph.ts";
 import {
   BlockHistogram,
@@ -63,7 +65,7 @@ export interface Calibration {
   limiterLeakDb: number;
   /** Loudness the encoder took away, LU. */
   encoderLossLu: number;
-  /** Excerpt encodes run for this rendition. */
+  /** Calibration rounds: the first, then each verification of the planned branch. */
   rounds: number;
 }
 
@@ -114,6 +116,10 @@ const SHARED_LIMITER_HEADROOM_DB = 1.5;
 const MASTER_PASSES = 3;
 /** Margin kept under the ceiling by calibrated branches (ebur128 reports 0.1 dB steps). */
 const CEILING_MARGIN_DB = 0.5;
+/** Verifications of a rendition's planned branch on the excerpt at most (each one after a peak went over). */
+const VERIFY_ROUNDS = 3;
+/** A verified excerpt's peaks stay this far under the ceiling: the full encode is another draw at its attacks. */
+const VERIFY_MARGIN_DB = 0.2;
 /** Seconds of the mastered signal around each hot peak that calibration encodes. */
 const EXCERPT_WINDOW_S = 2;
 /** At most this many windows (16 s), and about one per 6 s of a short episode, so calibration stays small beside the encode. */
@@ -135,22 +141,28 @@ export async function normalize(input: NormalizeInput, ctx: StageContext): Promi
   const windows = excerptWindows(source.durationSeconds);
   const learnStarts = excerptStarts(master.frames, windows, source.durationSeconds);
   const checkStarts = excerptStarts(master.frames, windows, source.durationSeconds, learnStarts);
-  const excerpt = path.join(ctx.jobDir, "excerpt.wav");
-  const held = path.join(ctx.jobDir, "excerpt-check.wav");
-  const whole = await cutExcerpt(ctx, masteredPath, learnStarts, source.durationSeconds, excerpt);
-  if (!whole && checkStarts.length > 0) await cutExcerpt(ctx, masteredPath, checkStarts, source.durationSeconds, held);
-  const checkExcerpt = whole || checkStarts.length === 0 ? excerpt : held;
+  // Cut on each encoder's frame grid (see frameGridSamples): one pair of excerpts per grid.
+  const excerpts = new Map<number, { learn: string; held?: string }>();
+  for (const grid of new Set(RENDITIONS.map((r) => frameGridSamples(r, chain.sampleRate)))) {
+    const learn = path.join(ctx.jobDir, `excerpt-${grid}.wav`);
+    const held = path.join(ctx.jobDir, `excerpt-${grid}-check.wav`);
+    const whole = await cutExcerpt(ctx, masteredPath, learnStarts, source.durationSeconds, learn, grid, chain.sampleRate);
+    const check = !whole && checkStarts.length > 0;
+    if (check) await cutExcerpt(ctx, masteredPath, checkStarts, source.durationSeconds, held, grid, chain.sampleRate);
+    excerpts.set(grid, { learn, ...(check ? { held } : {}) });
+  }
 
   const branches = {} as Record<RenditionId, BranchPlan>;
   const calibration = {} as Record<RenditionId, Calibration>;
   await Promise.all(
     RENDITIONS.map(async (spec) => {
+      const cut = excerpts.get(frameGridSamples(spec, chain.sampleRate))!;
       const c = await calibrateRendition(
         ctx,
         slots,
         spec,
-        excerpt,
-        checkExcerpt,
+        cut.learn,
+        cut.held,
         chain.channels,
         gainDb,
         master.measured.truePeakDbtp,
@@ -162,7 +174,7 @@ export async function normalize(input: NormalizeInput, ctx: StageContext): Promi
       calibration[spec.id] = c.calibration;
     }),
   );
-  await Promise.all([rm(excerpt, { force: true }), rm(held, { force: true })]);
+  await Promise.all([...excerpts.values()].flatMap((e) => [e.learn, e.held ?? e.learn]).map((f) => rm(f, { force: true })));
 
   const plan: LoudnessPlan = {
     target,
@@ -270,7 +282,9 @@ export function planChain(target: LoudnessTarget, a: SourceAnalysis, source: Pic
     channels,
     ...(liveChannel !== undefined ? { liveChannel } : {}),
     ...(source.channels > 2 ? { downmixFrom: source.channels } : {}),
-    sampleRate: source.sampleRate === 44100 ? 44100 : 48000,
+    // 44.1 kHz: four of the five renditions are encoded at it with no resampling, and calibration's
+    // excerpts then meet their encoders' frames at the full encode's phase on a fine grid (frameGridSamples).
+    sampleRate: 44100,
     dcRemoval,
     ...(rumble ? { rumbleHighPassHz: 80 } : {}),
     ...(leveller ? { leveller } : {}),
@@ -370,7 +384,8 @@ export function excerptStarts(
     take(a.t);
   }
   for (const p of [...frames].sort((x, y) => y.peak - x.peak)) {
-    if (starts.length >= count) break;
+    // A window 20 dB under the loudest peak (a pause, the silence after the last word) tells nothing.
+    if (starts.length >= count || p.peak < loudest - 20) break;
     take(p.t);
   }
   return starts.sort((x, y) => x - y);
@@ -437,21 +452,39 @@ function oversampledLimiter(ceilingDb: number, rate: number): string {
 
 /**
  * The excerpt's windows (start times) joined, faded at the joins (a hard cut
- * would be a click, a peak of its own); a window at the very start is not
- * faded in: the encoder starts there from silence in the full encode too.
+ * would be a click, a peak of its own). Each window starts on the encoder's
+ * frame grid (`grid` samples at `rate`, at or before its start) and lasts a
+ * whole number of grid steps, so every window of the joined excerpt meets
+ * the encoder's frames at the phase the full encode meets them; the
+ * window's first second is the encoder's run-up (a window is centred on the
+ * passage it is cut for).
+ * A window at the very start is not faded in: the encoder starts there from
+ * silence in the full encode too.
  */
-async function cutExcerpt(ctx: StageContext, mastered: string, starts: number[], duration: number, out: string): Promise<boolean> {
+async function cutExcerpt(
+  ctx: StageContext,
+  mastered: string,
+  starts: number[],
+  duration: number,
+  out: string,
+  grid: number,
+  rate: number,
+): Promise<boolean> {
   if (duration <= EXCERPT_WINDOW_S * starts.length * 1.5 || starts.length === 0) {
     // A short episode: the whole of it (true).
     await runTool(ctx.tools.ffmpeg, ["-nostdin", "-v", "error", "-y", "-i", mastered, "-c:a", "pcm_f32le", out], { signal: ctx.signal });
     return true;
   }
+  const length = Math.ceil((EXCERPT_WINDOW_S * rate) / grid) * grid;
+  const fade = Math.round(rate * 0.02);
   const inputs: string[] = [];
   const filters: string[] = [];
   starts.forEach((start, i) => {
-    inputs.push("-ss", start.toFixed(3), "-t", String(EXCERPT_WINDOW_S), "-i", mastered);
-    const fadeIn = start > 0 ? "afade=t=in:d=0.02," : "";
-    filters.push(`[${i}:a]${fadeIn}afade=t=out:st=${EXCERPT_WINDOW_S - 0.02}:d=0.02[x${i}]`);
+    const first = Math.floor((start * rate) / grid) * grid;
+    // -ss on a WAV is sample-exact (checked against atrim=start_sample), and so is atrim's length.
+    inputs.push("-ss", (first / rate).toFixed(6), "-i", mastered);
+    const fadeIn = first > 0 ? `,afade=t=in:nb_samples=${fade}` : "";
+    filters.push(`[${i}:a]atrim=end_sample=${length}${fadeIn},afade=t=out:start_sample=${length - fade}:nb_samples=${fade}[x${i}]`);
   });
   filters.push(`${starts.map((_, i) => `[x${i}]`).join("")}concat=n=${starts.length}:v=0:a=1[out]`);
   await runTool(
@@ -533,15 +566,15 @@ async function encodeExcerpt(
 /**
  * One rendition's branch, learnt on the excerpt: a first round with a limiter
  * at a trial ceiling measures the limiter's leak and the encoder's overshoot
- * and loudness loss; the branch is planned from them and checked in a second
- * round, which lowers the ceiling by whatever still went over.
+ * and loudness loss; the branch is planned from them, then verified on every
+ * window, the learnt ones and the held-out ones, until no peak goes over.
  */
 async function calibrateRendition(
   ctx: StageContext,
   slots: Slots,
   spec: RenditionSpec,
   excerpt: string,
-  checkExcerpt: string,
+  checkExcerpt: string | undefined,
   channels: number,
   gainDb: number,
   masteredPeakDbtp: number,
@@ -555,35 +588,60 @@ async function calibrateRendition(
   let encoderOvershootDb = Math.max(0, first.encoded.truePeakDbtp - first.fed.truePeakDbtp);
   const encoderLossLu = clamp(first.fed.integratedLufs - first.encoded.integratedLufs, -1.5, 1.5);
   let ceiling = round2(target.truePeakDbtp - limiterLeakDb - encoderOvershootDb - CEILING_MARGIN_DB);
-  let branch = planBranch(target, gainDb, masteredPeakDbtp, encoderOvershootDb, encoderLossLu, ceiling, blocks, lossPerDb);
-  // Check the planned branch on other passages (held out), limited or not: an encoder's overshoot at
-  // an attack varies with where the attack falls in its blocks, so a second sample of attacks shows
-  // what the first missed; its overshoot counts too, and any peak over the ceiling lowers the limiter.
-  const check = await slots.run(() => encodeExcerpt(ctx, spec, checkExcerpt, channels, gainDb, branch, 2));
-  const checkOvershootDb = Math.max(0, check.encoded.truePeakDbtp - check.fed.truePeakDbtp);
-  const over = check.encoded.truePeakDbtp - (target.truePeakDbtp - 0.1);
-  // What the branch's own limiter took from the check's loudness, against what the block model
-  // predicted for those passages: the model's loss per dB re-fitted for this branch (a limiter
-  // far under the peaks takes more per dB than the shared one near them), then used on the
-  // whole episode's blocks.
   let branchLossPerDb = lossPerDb ?? LIMITER_LOSS_PER_DB;
-  if (branch.limiterCeilingDb !== undefined) {
-    const predicted =
-      predictLimitedLufs(check.unlimitedBlocks, 0) - predictLimitedLufs(check.unlimitedBlocks, 0, branch.limiterCeilingDb, branchLossPerDb);
-    const actual = check.unlimited.integratedLufs - check.fed.integratedLufs;
-    if (predicted > 0.05 && Number.isFinite(actual)) branchLossPerDb = clamp((branchLossPerDb * actual) / predicted, 0.05, 1);
-  }
-  if (over > 0 || checkOvershootDb > encoderOvershootDb || branchLossPerDb !== (lossPerDb ?? LIMITER_LOSS_PER_DB)) {
-    encoderOvershootDb = Math.max(encoderOvershootDb, checkOvershootDb);
+  let branch = planBranch(target, gainDb, masteredPeakDbtp, encoderOvershootDb, encoderLossLu, ceiling, blocks, branchLossPerDb);
+  // Verify the planned branch on every window. An encoder's overshoot at an attack is chaotic:
+  // claps through twoloop AAC 64k gave +1.1 dB at one level and +4.0 dB at 0.5 dB less, and the
+  // held-out windows alone never heard the start, where the first round's trial level had been
+  // lucky. So every verification is a fresh draw at every attack sampled, and its worst counts; a
+  // peak over the ceiling lowers the limiter and the new branch is verified again. (The start of
+  // the episode is replayed exactly: the encoder sees the same samples from the same state.)
+  let rounds = 1;
+  for (let verified = 0; verified < VERIFY_ROUNDS; verified++) {
+    const planned = branch;
+    const runs = await Promise.all(
+      [excerpt, checkExcerpt].flatMap((file, i) =>
+        file ? [slots.run(() => encodeExcerpt(ctx, spec, file, channels, gainDb, planned, 10 * (verified + 1) + i))] : [],
+      ),
+    );
+    rounds++;
+    // A held-out excerpt can be near silence (a short episode's pauses): only what was heard counts.
+    const heard = runs.filter((r) => Number.isFinite(r.fed.truePeakDbtp) && Number.isFinite(r.encoded.truePeakDbtp));
+    const encodedPeak = Math.max(-Infinity, ...heard.map((r) => r.encoded.truePeakDbtp));
+    const overshoot = Math.max(0, ...heard.map((r) => r.encoded.truePeakDbtp - r.fed.truePeakDbtp));
+    const over = encodedPeak - (target.truePeakDbtp - VERIFY_MARGIN_DB);
+    // What the branch's own limiter took from the excerpts' loudness, against what the block model
+    // predicted for those passages: the model's loss per dB re-fitted for this branch (a limiter
+    // far under the peaks takes more per dB than the shared one near them; claps lose less per dB
+    // than speech), then used on the whole episode's blocks. Once, on the first verification.
+    let refitted = false;
+    if (verified === 0 && planned.limiterCeilingDb !== undefined) {
+      let predicted = 0;
+      let actual = 0;
+      for (const r of heard) {
+        const a = r.unlimited.integratedLufs - r.fed.integratedLufs;
+        if (!Number.isFinite(a)) continue;
+        predicted +=
+          predictLimitedLufs(r.unlimitedBlocks, 0) - predictLimitedLufs(r.unlimitedBlocks, 0, planned.limiterCeilingDb, branchLossPerDb);
+        actual += a;
+      }
+      if (predicted > 0.05) {
+        branchLossPerDb = clamp((branchLossPerDb * actual) / predicted, 0.05, 1);
+        refitted = true;
+      }
+    }
+    if (over <= 0 && overshoot <= encoderOvershootDb && !refitted) break;
+    encoderOvershootDb = Math.max(encoderOvershootDb, overshoot);
     ceiling = round2(
       Math.min(
         target.truePeakDbtp - limiterLeakDb - encoderOvershootDb - CEILING_MARGIN_DB,
-        over > 0 ? (branch.limiterCeilingDb ?? ceiling) - over - 0.2 : Infinity,
+        over > 0 ? (planned.limiterCeilingDb ?? ceiling) - over - 0.2 : Infinity,
       ),
     );
     branch = planBranch(target, gainDb, masteredPeakDbtp, encoderOvershootDb, encoderLossLu, ceiling, blocks, branchLossPerDb);
+    // Only a peak over the ceiling sends the new branch round again; a re-fit alone moves the gain a little.
+    if (over <= 0) break;
   }
-  const rounds = 2;
   return {
     branch,
     calibration: {

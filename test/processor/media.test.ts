@@ -12,10 +12,12 @@ import path from "node:path";
 import { parseFile } from "music-metadata";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchArtwork } from "../../processor/media/artwork.ts";
-import { aacCutoffHz, bandLimit } from "../../processor/media/encoders.ts";
+import { aacCutoffHz, bandLimit, frameGridSamples } from "../../processor/media/encoders.ts";
 import { writeId3Comment } from "../../processor/media/id3.ts";
 import { BlockHistogram, measureInParts, measureLoudness, predictLimitedLufs } from "../../processor/media/loudness.ts";
 import { Slots } from "../../processor/media/slots.ts";
+import { renditionSpec } from "../../shared/renditions.ts";
+
 import { startArtworkServer, type ArtworkServer } from "./artwork-server.ts";
 import { ffmpeg, measure, speechWav } from "./generated-audio.ts";
 
@@ -62,6 +64,16 @@ describe("AAC band", () => {
     ffmpeg(["-f", "lavfi", "-i", "sine=f=15000:d=1:r=44100", "-af", `aformat=sample_fmts=flt,${bandLimit(9_500)}`, "-f", "f32le", tone]);
     const left = new Float32Array(new Uint8Array(readFileSync(tone)).buffer).slice(4410, -4410);
     expect(Math.max(...left.map(Math.abs))).toBeLessThan(1e-3);
+  });
+});
+
+describe("calibration excerpts", () => {
+  it("step on each encoder's frame grid: whole frames at the rendition's rate, whole samples at the working rate", () => {
+    expect(frameGridSamples(renditionSpec("aac_64k"), 44_100)).toBe(1024);
+    expect(frameGridSamples(renditionSpec("mp3_128k"), 44_100)).toBe(1152);
+    expect(frameGridSamples(renditionSpec("opus_48k"), 44_100)).toBe(882);
+    // From 48 kHz the AAC grid would be 3.4 s: why the working rate is 44.1 kHz.
+    expect(frameGridSamples(renditionSpec("aac_64k"), 48_000)).toBe(163_840);
   });
 });
 
