@@ -14,7 +14,7 @@
  *    measuring it on the way out (ebur128, true peak, per 100 ms).
  * 4. Calibrate every rendition on this episode: its branch (gain, band, a
  *    limiter at a trial ceiling) and its encoder run over an excerpt of 2 s
- *    windows of the mastered signal (3 to 8: ~one per 6 s of a short episode)
+ *    windows of the mastered signal (3 to 16: ~one per 3 s of a short episode)
  *    where encoders overshoot most: the start, the sharpest attacks, the
  *    hottest peaks (see excerptStarts), measured before and after encoding.
  *    That gives each rendition's limiter ceiling (what the limiter lets
@@ -116,15 +116,19 @@ const SHARED_LIMITER_HEADROOM_DB = 1.5;
 const MASTER_PASSES = 3;
 /** Margin kept under the ceiling by calibrated branches (ebur128 reports 0.1 dB steps). */
 const CEILING_MARGIN_DB = 0.5;
-/** Verifications of a rendition's planned branch on the excerpt at most (each one after a peak went over). */
+/** Verifications of a rendition's planned branch on the excerpt at most (each after the branch changed). */
 const VERIFY_ROUNDS = 3;
 /** A verified excerpt's peaks stay this far under the ceiling: the full encode is another draw at its attacks. */
 const VERIFY_MARGIN_DB = 0.2;
-/** Seconds of the mastered signal around each hot peak that calibration encodes. */
-const EXCERPT_WINDOW_S = 2;
-/** At most this many windows (16 s), and about one per 6 s of a short episode, so calibration stays small beside the encode. */
-const EXCERPT_WINDOWS = 8;
-const excerptWindows = (duration: number) => Math.max(3, Math.min(EXCERPT_WINDOWS, Math.round(duration / 6)));
+/**
+ * Seconds of the mastered signal around each passage that calibration encodes: half a second of
+ * the encoder's run-up, then the passage. Short, so that a round samples many attacks: each is a
+ * draw of the encoder's overshoot (2 s windows left every other clap of a clapping audience unheard).
+ */
+const EXCERPT_WINDOW_S = 1;
+/** At most this many windows (16 s), and about one per 3 s of a short episode, so calibration stays small beside the encode. */
+const EXCERPT_WINDOWS = 16;
+const excerptWindows = (duration: number) => Math.max(3, Math.min(EXCERPT_WINDOWS, Math.round(duration / 3)));
 
 export async function normalize(input: NormalizeInput, ctx: StageContext): Promise<LoudnessPlan> {
   const slots = ctx.slots ?? new Slots();
@@ -456,7 +460,7 @@ function oversampledLimiter(ceilingDb: number, rate: number): string {
  * frame grid (`grid` samples at `rate`, at or before its start) and lasts a
  * whole number of grid steps, so every window of the joined excerpt meets
  * the encoder's frames at the phase the full encode meets them; the
- * window's first second is the encoder's run-up (a window is centred on the
+ * window's first half is the encoder's run-up (a window is centred on the
  * passage it is cut for).
  * A window at the very start is not faded in: the encoder starts there from
  * silence in the full encode too.
@@ -638,9 +642,10 @@ async function calibrateRendition(
         over > 0 ? (planned.limiterCeilingDb ?? ceiling) - over - 0.2 : Infinity,
       ),
     );
+    // The new branch goes round again: a lower limiter or more gain is another draw at every attack
+    // (claps through Opus: a branch re-planned from a larger overshoot and never verified went out
+    // at -0.6 dBTP).
     branch = planBranch(target, gainDb, masteredPeakDbtp, encoderOvershootDb, encoderLossLu, ceiling, blocks, branchLossPerDb);
-    // Only a peak over the ceiling sends the new branch round again; a re-fit alone moves the gain a little.
-    if (over <= 0) break;
   }
   return {
     branch,

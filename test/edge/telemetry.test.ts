@@ -234,7 +234,8 @@ describe("export", () => {
     expect(withQuery.attributes["url.query"]).toBe("?access_token=[REDACTED]&view=full");
     await receiver.waitFor(() => receiver.spans().some((s) => String(s.attributes["url.query"] ?? "").startsWith("?sig=")));
 
-    const secretPart = podcast.uploadToken.slice(podcast.uploadToken.lastIndexOf("_") + 1);
+    // Everything after "pp_<podcastId>_": the secret is base64url, so it may hold "_" itself.
+    const secretPart = podcast.uploadToken.slice(`pp_${podcast.podcastId}_`.length);
     const everything = Buffer.concat(receiver.requests().map((r) => r.body)).toString("latin1");
     for (const secret of [podcast.uploadToken, secretPart, encodeURIComponent(podcast.uploadToken), stack.adminToken, HONEYCOMB_KEY]) {
       expect(everything.includes(secret), `exported bytes contain a secret (${secret.slice(0, 6)}...)`).toBe(false);
