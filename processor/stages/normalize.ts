@@ -13,7 +13,7 @@
  * 3. Render the chain once to the job's mastered file (float WAV at 44.1 kHz),
  *    measuring it on the way out (ebur128, true peak, per 100 ms).
  * 4. Calibrate every rendition on this episode: its branch (gain, band, a
- *    limiter at a trial ceiling) and its encoder run over an excerpt of 2 s
+ *    limiter at a trial ceiling) and its encoder run over an excerpt of 1 s
  *    windows of the mastered signal (3 to 16: ~one per 3 s of a short episode)
  *    where encoders overshoot most: the start, the sharpest attacks, the
  *    hottest peaks (see excerptStarts), measured before and after encoding.
