@@ -12,7 +12,7 @@ export function codecArgs(s: RenditionSpec): string[] {
     case "aac":
       // +faststart: the index up front, so players start before the whole file arrives.
       // aac_coder fast, not the default twoloop: measured on the corpus's phone speech (mono 64k),
-      // twoloop's true peak at one attack moved between +0.2 and +2.3 dB over the input with where
+      // twoloop's true peak at one attack moved between +0.1 and +2.3 dB over the input with where
       // the encode began (chaotic: no excerpt can predict it), fast's stayed at +0.1 dB; and fast
       // costs a fifth of the CPU (1 min of speech: 0.62 against 2.98 CPU s at 64k, 0.94 against
       // 4.89 at 128k). ffmpeg's documentation: worse than twoloop only below 64 kb/s.
