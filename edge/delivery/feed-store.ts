@@ -16,6 +16,16 @@ export function r2FeedStore(bucket: R2Bucket): FeedStore {
         httpMetadata: { contentType: opts.contentType, ...(opts.cacheControl ? { cacheControl: opts.cacheControl } : {}) },
       });
     },
+    async version(key) {
+      return (await bucket.head(key))?.etag;
+    },
+    async putTextIf(key, body, opts, version) {
+      const written = await bucket.put(key, body, {
+        httpMetadata: { contentType: opts.contentType, ...(opts.cacheControl ? { cacheControl: opts.cacheControl } : {}) },
+        onlyIf: { etagMatches: version },
+      });
+      return written !== null;
+    },
     async listKeys(prefix) {
       const out: string[] = [];
       let cursor: string | undefined;

@@ -6,7 +6,15 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import type { Readable } from "node:stream";
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, NoSuchKey } from "@aws-sdk/client-s3";
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  NoSuchKey,
+} from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import type { Episode } from "../../shared/episode.ts";
 import { episodeIndex } from "../../shared/episode-lifecycle.ts";
@@ -110,6 +118,36 @@ export class Bucket implements ObjectStore {
     await this.client.send(
       new PutObjectCommand({ Bucket: this.name, Key: key, Body: body, ContentType: opts.contentType, CacheControl: opts.cacheControl }),
     );
+  }
+
+  async version(key: string): Promise<string | undefined> {
+    try {
+      return (await this.client.send(new HeadObjectCommand({ Bucket: this.name, Key: key }))).ETag ?? "";
+    } catch (err) {
+      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+      if (e.$metadata?.httpStatusCode === 404 || e.name === "NotFound" || e.name === "NoSuchKey") return undefined;
+      throw err;
+    }
+  }
+
+  async putTextIf(key: string, body: string, opts: PutOptions, version: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.name,
+          Key: key,
+          Body: body,
+          ContentType: opts.contentType,
+          CacheControl: opts.cacheControl,
+          IfMatch: version,
+        }),
+      );
+      return true;
+    } catch (err) {
+      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+      if (e.$metadata?.httpStatusCode === 412 || e.name === "PreconditionFailed") return false;
+      throw err;
+    }
   }
 
   /** Streams an object to a file; returns its size. */

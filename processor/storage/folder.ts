@@ -43,6 +43,23 @@ export class FolderStore implements ObjectStore {
     return this.write(key, body, opts.contentType);
   }
 
+  /** As getJsonVersion: the content is the version; conditions are checked, not atomically. */
+  async version(key: string): Promise<string | undefined> {
+    try {
+      const text = await readFile(this.file(key), "utf8");
+      return `${String(text.length)}:${text.slice(-32)}`;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw err;
+    }
+  }
+
+  async putTextIf(key: string, body: string, opts: PutOptions, version: string): Promise<boolean> {
+    if ((await this.version(key)) !== version) return false;
+    await this.putText(key, body, opts);
+    return true;
+  }
+
   async download(key: string, file: string): Promise<number> {
     await rm(file, { force: true });
     await link(this.file(key), file).catch(() => copyFile(this.file(key), file));

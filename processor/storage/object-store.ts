@@ -15,6 +15,10 @@ export interface ObjectStore {
   getJson<T>(key: string): Promise<T | undefined>;
   putJson(key: string, value: unknown, cacheControl?: string): Promise<void>;
   putText(key: string, body: string, opts: PutOptions): Promise<void>;
+  /** An object's current version (ETag), or undefined when there is none. */
+  version(key: string): Promise<string | undefined>;
+  /** Writes text only if the object is still at `version`: false when another writer got there first (412). */
+  putTextIf(key: string, body: string, opts: PutOptions, version: string): Promise<boolean>;
   /** Streams an object to a file; returns its size. */
   download(key: string, file: string, signal?: AbortSignal): Promise<number>;
   /** Streams a file up; returns its size. */

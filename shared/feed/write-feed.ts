@@ -4,12 +4,17 @@
  * unpublish, delete, or when a scheduled episode falls due).
  *
  * Concurrency: writers never merge into the old feed; each renders from the
- * podcast record and every feed entry as they are in storage. After writing,
- * it reads them again: if anything changed meanwhile (another episode
- * published, an edit), it renders and writes again. The last writer therefore
- * always checks after its own write, so the feed that stays is one rendered
- * from the latest records: no item lost, none duplicated (entries are one key
- * per episode).
+ * podcast record and every feed entry as they are in storage, read after the
+ * feed's version, and writes only over that version (a conditional put). So
+ * a write that lands was rendered from records read after every earlier feed
+ * was written, and no later write can leave out an entry an earlier one had:
+ * once an episode's writer returns, every feed served holds it. (Before, two
+ * concurrent writers could put a stale render last, and a published episode
+ * was missing from the feed until the slower writer re-read and wrote
+ * again.) A writer that loses the race renders again from what is there
+ * now. The very first feed of a show is written unconditionally, then
+ * checked: if the records changed meanwhile, it is rendered and written
+ * again, conditionally.
  */
 import { podcastCategories, publicPodcast, type Podcast } from "../podcast.ts";
 import { assertId, keys } from "../storage-keys.ts";
@@ -20,6 +25,10 @@ import { FEED_CONTENT_TYPE, renderFeed } from "./rss.ts";
 export interface FeedStore {
   getJson<T>(key: string): Promise<T | undefined>;
   putText(key: string, body: string, opts: { contentType: string; cacheControl?: string }): Promise<void>;
+  /** The object's current version (ETag), or undefined when there is none. */
+  version(key: string): Promise<string | undefined>;
+  /** Writes only if the object is still at `version`; false when another writer got there first. */
+  putTextIf(key: string, body: string, opts: { contentType: string; cacheControl?: string }, version: string): Promise<boolean>;
   listKeys(prefix: string): Promise<string[]>;
 }
 
@@ -39,7 +48,8 @@ export interface FeedWritten {
   nextDue?: string;
 }
 
-const MAX_ROUNDS = 6;
+/** Writers racing for one feed: each round, at least one of them lands. */
+const MAX_ROUNDS = 12;
 
 export async function writeFeed(
   store: FeedStore,
@@ -47,8 +57,12 @@ export async function writeFeed(
   publicBaseUrl: string,
   now: () => Date = () => new Date(),
 ): Promise<FeedWritten> {
-  let seen = await readShow(store, podcastId);
+  const feedKey = keys.feed(podcastId);
+  const opts = { contentType: FEED_CONTENT_TYPE, cacheControl: FEED_CACHE_CONTROL };
   for (let round = 1; ; round++) {
+    // The version first, then the records (see the file comment).
+    const version = await store.version(feedKey);
+    const seen = await readShow(store, podcastId);
     if (!seen.podcast) throw new Error(`podcast ${podcastId} does not exist`);
     const at = now();
     const xml = renderFeed({
@@ -57,20 +71,27 @@ export async function writeFeed(
       publicBaseUrl,
       now: at,
     });
-    await store.putText(keys.feed(podcastId), xml, { contentType: FEED_CONTENT_TYPE, cacheControl: FEED_CACHE_CONTROL });
-    const future = seen.episodes
-      .filter((e) => Date.parse(e.publishedAt) > at.getTime())
-      .map((e) => e.publishedAt)
-      .sort();
-    const nextDue = future[0];
-    if (nextDue)
-      await store.putText(scheduleKeys.show(podcastId), JSON.stringify({ podcastId, nextDue }), { contentType: "application/json" });
-
-    const after = await readShow(store, podcastId);
-    if (after.fingerprint === seen.fingerprint) return { episodes: seen.episodes.length - future.length, ...(nextDue ? { nextDue } : {}) };
+    let landed: boolean;
+    if (version !== undefined) landed = await store.putTextIf(feedKey, xml, opts, version);
+    else {
+      // The show's first feed: nothing to be conditional on. Written, then checked against the records.
+      await store.putText(feedKey, xml, opts);
+      landed = (await readShow(store, podcastId)).fingerprint === seen.fingerprint;
+    }
+    if (landed) {
+      const future = seen.episodes
+        .filter((e) => Date.parse(e.publishedAt) > at.getTime())
+        .map((e) => e.publishedAt)
+        .sort();
+      const nextDue = future[0];
+      if (nextDue)
+        await store.putText(scheduleKeys.show(podcastId), JSON.stringify({ podcastId, nextDue }), { contentType: "application/json" });
+      return { episodes: seen.episodes.length - future.length, ...(nextDue ? { nextDue } : {}) };
+    }
     if (round >= MAX_ROUNDS)
-      throw new Error(`feed ${podcastId}: records kept changing for ${MAX_ROUNDS} rounds; the next change rewrites it`);
-    seen = after;
+      throw new Error(`feed ${podcastId}: other writers kept landing first for ${MAX_ROUNDS} rounds; the next change rewrites it`);
+    // Losers of one round would meet again at once: a short random pause spreads them.
+    await new Promise((r) => setTimeout(r, Math.random() * 20 * round));
   }
 }
 

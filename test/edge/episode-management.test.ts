@@ -679,4 +679,30 @@ describe("concurrent edits and publishes on one show", () => {
     expect(f.title).toBe("Fresh, renamed");
     for (const [i, e] of existing.entries()) expect(f.items.find((x) => x.guid === e.episodeId)!.title).toBe(`Edited ${i}`);
   }, 60_000);
+
+  it("every episode whose feed write returned is in every feed served from then on", async () => {
+    // Eight episodes of one new show published at once, each writing the feed as distribute does
+    // (shared/feed/write-feed.ts against the local R2 through the S3 endpoint). A writer that
+    // rendered before another's entry landed must not put its stale feed over the newer one: as
+    // each returns, the feed must hold its episode and every episode returned before it.
+    const busy = await createPodcast(stack, {
+      title: "Busy show",
+      artworkUrl: art.url("/cover.jpg"),
+      link: "https://busy.example/",
+      ownerEmail: "a@busy.example",
+    });
+    const returned: string[] = [];
+    const problems: string[] = [];
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, i) => {
+        const e = await publishStandIn(stack, { podcastId: busy.podcastId, title: `Rush ${i}` });
+        returned.push(e.episodeId);
+        const due = [...returned];
+        const served = await guids(busy.podcastId);
+        for (const id of due) if (!served.some((g) => g?.includes(id))) problems.push(`${id} missing after ${e.episodeId} returned`);
+      }),
+    );
+    expect(problems).toEqual([]);
+    expect((await guids(busy.podcastId)).length).toBe(8);
+  });
 });
