@@ -150,7 +150,12 @@ for (const minutes of durations) {
     x
       ? `c/${name} wall ${(c.wallSeconds / x.wallSeconds).toFixed(2)} (target <= ${target}), CPU ${(c.cpuSeconds / x.cpuSeconds).toFixed(2)}`
       : "";
-  console.log(`${minutes} min: ${[ratio(a, "a", 0.15), ratio(b, "b", 1.15)].filter(Boolean).join("; ")}`);
+  // Issue #9's targets: c within 1.10x the bound (the floor plus the mandatory measurements), c/a <= 0.15.
+  const bound = b && d ? (b.cpuSeconds + d.cpuSeconds) / availableParallelism() : undefined;
+  const vsBound = bound ? `c/bound wall ${(c.wallSeconds / bound).toFixed(2)} (target <= 1.10)` : "";
+  console.log(
+    `${minutes} min: ${[ratio(a, "a", 0.15), vsBound, b ? `c/b wall ${(c.wallSeconds / b.wallSeconds).toFixed(2)}` : ""].filter(Boolean).join("; ")}`,
+  );
 }
 console.log(
   `# load average after: ${loadavg()
