@@ -29,15 +29,25 @@ export async function installPageTools(s3Endpoint: string): Promise<void> {
       const body = await readFile(path.join(CORE_DIR, file));
       const existing = await s3.send(new HeadObjectCommand({ Bucket: LOCAL_S3.bucket, Key })).catch(() => undefined);
       if (existing?.ContentLength === body.length) continue;
-      await s3.send(
-        new PutObjectCommand({
-          Bucket: LOCAL_S3.bucket,
-          Key,
-          Body: body,
-          ContentType: FFMPEG_CORE_FILES[file],
-          CacheControl: CACHE_CONTROL,
-        }),
-      );
+      // Idempotent, so retried: on a loaded machine wrangler's local S3 endpoint once answered this
+      // 31 MB PUT, seconds after start-up, with a body that was not S3's XML, and the stack failed to start.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await s3.send(
+            new PutObjectCommand({
+              Bucket: LOCAL_S3.bucket,
+              Key,
+              Body: body,
+              ContentType: FFMPEG_CORE_FILES[file],
+              CacheControl: CACHE_CONTROL,
+            }),
+          );
+          break;
+        } catch (err) {
+          if (attempt >= 3) throw err;
+          await new Promise((r) => setTimeout(r, 1000 * attempt));
+        }
+      }
     }
   } finally {
     s3.destroy();
