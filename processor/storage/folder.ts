@@ -4,6 +4,7 @@
  * without R2; a "download" hard-links when it can, so no transfer time is
  * counted that production would spend on the network instead.
  */
+import { createHash } from "node:crypto";
 import { copyFile, link, mkdir, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { ObjectStore, PutOptions, WriteCondition } from "./object-store.ts";
@@ -43,11 +44,12 @@ export class FolderStore implements ObjectStore {
     return this.write(key, body, opts.contentType);
   }
 
-  /** As getJsonVersion: the content is the version; conditions are checked, not atomically. */
+  /** The content's hash is the version (one writer at a time here: conditions are checked, not atomically). */
   async version(key: string): Promise<string | undefined> {
     try {
-      const text = await readFile(this.file(key), "utf8");
-      return `${String(text.length)}:${text.slice(-32)}`;
+      return createHash("sha256")
+        .update(await readFile(this.file(key)))
+        .digest("hex");
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw err;
