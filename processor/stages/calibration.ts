@@ -81,14 +81,20 @@ export async function calibrateRenditions(
   const windows = excerptWindows(durationSeconds);
   const learnStarts = excerptStarts(frames, windows, durationSeconds);
   const checkStarts = excerptStarts(frames, windows, durationSeconds, learnStarts);
-  // Cut on each encoder's frame grid (see frameGridSamples): one pair of excerpts per grid.
+  // A short episode is calibrated on the whole of it: the mastered file itself, for every encoder.
+  const whole = learnStarts.length === 0 || durationSeconds <= EXCERPT_WINDOW_S * learnStarts.length * 1.5;
+  // Otherwise cut on each encoder's frame grid (see frameGridSamples): one pair of excerpts per grid.
   const excerpts = new Map<number, { learn: string; held?: string }>();
   for (const grid of new Set(RENDITIONS.map((r) => frameGridSamples(r, chain.sampleRate)))) {
+    if (whole) {
+      excerpts.set(grid, { learn: masteredPath });
+      continue;
+    }
     const learn = path.join(ctx.jobDir, `excerpt-${grid}.wav`);
     const held = path.join(ctx.jobDir, `excerpt-${grid}-check.wav`);
-    const whole = await cutExcerpt(ctx, masteredPath, learnStarts, durationSeconds, learn, grid, chain.sampleRate);
-    const check = !whole && checkStarts.length > 0;
-    if (check) await cutExcerpt(ctx, masteredPath, checkStarts, durationSeconds, held, grid, chain.sampleRate);
+    await cutExcerpt(ctx, masteredPath, learnStarts, learn, grid, chain.sampleRate);
+    const check = checkStarts.length > 0;
+    if (check) await cutExcerpt(ctx, masteredPath, checkStarts, held, grid, chain.sampleRate);
     excerpts.set(grid, { learn, ...(check ? { held } : {}) });
   }
 
@@ -114,7 +120,7 @@ export async function calibrateRenditions(
       calibration[spec.id] = c.calibration;
     }),
   );
-  await Promise.all([...excerpts.values()].flatMap((e) => [e.learn, e.held ?? e.learn]).map((f) => rm(f, { force: true })));
+  if (!whole) await Promise.all([...excerpts.values()].flatMap((e) => [e.learn, e.held ?? e.learn]).map((f) => rm(f, { force: true })));
 
   return { branches, calibration };
 }
@@ -180,20 +186,7 @@ export function excerptStarts(
  * A window at the very start is not faded in: the encoder starts there from
  * silence in the full encode too.
  */
-async function cutExcerpt(
-  ctx: StageContext,
-  mastered: string,
-  starts: number[],
-  duration: number,
-  out: string,
-  grid: number,
-  rate: number,
-): Promise<boolean> {
-  if (duration <= EXCERPT_WINDOW_S * starts.length * 1.5 || starts.length === 0) {
-    // A short episode: the whole of it (true).
-    await runTool(ctx.tools.ffmpeg, ["-nostdin", "-v", "error", "-y", "-i", mastered, "-c:a", "pcm_f32le", out], { signal: ctx.signal });
-    return true;
-  }
+async function cutExcerpt(ctx: StageContext, mastered: string, starts: number[], out: string, grid: number, rate: number): Promise<void> {
   const length = Math.ceil((EXCERPT_WINDOW_S * rate) / grid) * grid;
   const fade = Math.round(rate * 0.02);
   const inputs: string[] = [];
@@ -211,7 +204,6 @@ async function cutExcerpt(
     ["-nostdin", "-v", "error", "-y", ...inputs, "-filter_complex", filters.join(";"), "-map", "[out]", "-c:a", "pcm_f32le", out],
     { signal: ctx.signal },
   );
-  return false;
 }
 
 /**

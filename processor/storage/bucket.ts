@@ -104,8 +104,7 @@ export class Bucket implements ObjectStore {
       );
       return res.ETag ?? "";
     } catch (err) {
-      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-      if (e.$metadata?.httpStatusCode === 412 || e.name === "PreconditionFailed") return undefined;
+      if (preconditionFailed(err)) return undefined;
       throw err;
     }
   }
@@ -144,8 +143,7 @@ export class Bucket implements ObjectStore {
       );
       return true;
     } catch (err) {
-      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-      if (e.$metadata?.httpStatusCode === 412 || e.name === "PreconditionFailed") return false;
+      if (preconditionFailed(err)) return false;
       throw err;
     }
   }
@@ -192,4 +190,10 @@ export class Bucket implements ObjectStore {
   destroy(): void {
     this.client.destroy();
   }
+}
+
+/** A conditional write lost to another writer (412). */
+function preconditionFailed(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e.$metadata?.httpStatusCode === 412 || e.name === "PreconditionFailed";
 }
