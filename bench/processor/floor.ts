@@ -9,9 +9,12 @@ import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { RENDITIONS, type RenditionSpec } from "../../shared/renditions.ts";
 import { codecArgs } from "../../processor/media/encoders.ts";
+import { FFMPEG_SERIAL_FILTERS } from "../../processor/media/tools.ts";
 
 function cpuSecondsOf(args: string[]): number {
-  const r = spawnSync("/usr/bin/time", ["-f", "%U %S", "ffmpeg", "-nostdin", "-v", "error", "-y", ...args], { encoding: "utf8" });
+  const r = spawnSync("/usr/bin/time", ["-f", "%U %S", "ffmpeg", ...FFMPEG_SERIAL_FILTERS, "-nostdin", "-v", "error", "-y", ...args], {
+    encoding: "utf8",
+  });
   const [u, s] = (r.stderr.trim().split("\n").pop() ?? "").split(" ").map(Number);
   return (u ?? 0) + (s ?? 0);
 }
@@ -48,7 +51,9 @@ export function floorScript(source: string, outDir: string, groups: RenditionSpe
   const one = (g: RenditionSpec[]) => {
     const split = g.length > 1 ? `[0:a]asplit=${g.length}${g.map((_, i) => `[o${i}]`).join("")}` : "[0:a]anull[o0]";
     const outs = g.flatMap((s, i) => ["-map", `[o${i}]`, ...codecArgs(s), path.join(outDir, `floor-${s.file}`)]);
-    return ["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", source, "-filter_complex", split, ...outs].map(quote).join(" ");
+    return ["ffmpeg", ...FFMPEG_SERIAL_FILTERS, "-nostdin", "-v", "error", "-y", "-i", source, "-filter_complex", split, ...outs]
+      .map(quote)
+      .join(" ");
   };
   const lines = groups.map((g, i) => `${one(g)} & p${i}=$!`);
   const waits = groups.map((_, i) => `wait $p${i} || failed=1`);
@@ -67,6 +72,7 @@ export function measurementsScript(source: string, outDir: string, specs: readon
   const measure = (file: string) =>
     [
       "ffmpeg",
+      ...FFMPEG_SERIAL_FILTERS,
       "-nostdin",
       "-hide_banner",
       "-nostats",

@@ -9,7 +9,7 @@
  */
 import { inParts, type SourceLoudness } from "./loudness.ts";
 import type { Slots } from "./slots.ts";
-import { runTool, type MediaTools } from "./tools.ts";
+import { runFfmpeg, type MediaTools } from "./tools.ts";
 
 export interface ChannelStats {
   rmsDb: number;
@@ -108,8 +108,8 @@ export async function analyseSource(
   const { loudness, results: stats } = await inParts(durationSeconds, slots, async (window, seconds, log) => {
     const astats = astatsCollector();
     astats.stats.seconds = seconds;
-    await runTool(
-      tools.ffmpeg,
+    await runFfmpeg(
+      tools,
       [
         "-nostdin",
         "-hide_banner",

@@ -10,7 +10,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { Span } from "@opentelemetry/api";
 import { fetchArtwork } from "./artwork.ts";
-import { runTool, type MediaTools } from "./tools.ts";
+import { runFfmpeg, type MediaTools } from "./tools.ts";
 
 export type CoverArt = { from: "upload" | "podcast"; path: string };
 
@@ -52,19 +52,17 @@ export async function chooseCoverArt(
 async function uploadCover(source: CoverSource, jobDir: string, tools: MediaTools, span: Span, signal?: AbortSignal): Promise<string> {
   const map = `0:${source.coverStreamIndex}`;
   const original = path.join(jobDir, "upload-cover");
-  await runTool(
-    tools.ffmpeg,
-    ["-nostdin", "-v", "error", "-y", "-i", source.sourcePath, "-map", map, "-c", "copy", "-f", "image2", original],
-    { signal },
-  );
+  await runFfmpeg(tools, ["-nostdin", "-v", "error", "-y", "-i", source.sourcePath, "-map", map, "-c", "copy", "-f", "image2", original], {
+    signal,
+  });
   const bytes = (await stat(original)).size;
   const tooBig = bytes > COVER_MAX_BYTES || (source.coverPixels ?? 0) > COVER_MAX_PIXELS;
   span.setAttributes({ "audio.artwork.upload_bytes": bytes, "audio.artwork.scaled": tooBig });
   if (!tooBig) return original;
   const scaled = path.join(jobDir, "upload-cover.jpg");
   const fit = `scale=w='min(${COVER_MAX_PIXELS},iw)':h='min(${COVER_MAX_PIXELS},ih)':force_original_aspect_ratio=decrease`;
-  await runTool(
-    tools.ffmpeg,
+  await runFfmpeg(
+    tools,
     [
       "-nostdin",
       "-v",

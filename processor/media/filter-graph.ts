@@ -43,7 +43,9 @@ export function masteringFilters(chain: MasteringChain, sourceChannels: number):
   if (chain.leveller) {
     // 300 ms frames, an 11-frame (3.3 s) Gaussian: fast enough for turn-taking, slow enough not to pump on words.
     const { targetRmsDb, maxGainDb, floorDb } = chain.leveller;
-    f.push(`dynaudnorm=f=300:g=11:p=0.95:m=${lin(maxGainDb).toFixed(2)}:r=${lin(targetRmsDb).toFixed(4)}:t=${lin(floorDb).toFixed(6)}`);
+    f.push(
+      `dynaudnorm=f=${LEVELLER_FRAME_MS}:g=11:p=0.95:m=${lin(maxGainDb).toFixed(2)}:r=${lin(targetRmsDb).toFixed(4)}:t=${lin(floorDb).toFixed(6)}`,
+    );
   }
   f.push(`volume=${chain.gainDb.toFixed(2)}dB:precision=float`);
   if (chain.compressor) {
@@ -53,6 +55,23 @@ export function masteringFilters(chain: MasteringChain, sourceChannels: number):
     );
   }
   return f.join(",");
+}
+
+/** The leveller's frame, ms (dynaudnorm's f): its gain changes on this grid. */
+const LEVELLER_FRAME_MS = 300;
+
+/**
+ * How far back the shared chain remembers, for a render split in time
+ * (processor/media/render.ts): the run-up after which a part's output is the
+ * continuous render's, and the grid its seams must keep. The compressor's and
+ * high-passes' state decays within a second; the leveller smooths its gain over
+ * 11 frames and must meet its frames where one continuous run meets them.
+ */
+export function chainMemory(chain: MasteringChain): { prerollSeconds: number; gridSamples: number } {
+  if (!chain.leveller) return { prerollSeconds: 2, gridSamples: 1 };
+  // dynaudnorm's frame in samples: rounded, then made even (ffmpeg's frame_size()).
+  const frame = Math.round((chain.sampleRate * LEVELLER_FRAME_MS) / 1000);
+  return { prerollSeconds: 30 * (LEVELLER_FRAME_MS / 1000), gridSamples: frame + (frame % 2) };
 }
 
 /** What one rendition's branch does before its encoder. */

@@ -12,7 +12,7 @@
  * 10th..95th percentile). Only the 3 blocks straddling each seam are lost.
  * Constant memory: blocks go into 0.1 LU histograms, not lists.
  */
-import { runTool, type MediaTools } from "./tools.ts";
+import { runFfmpeg, type MediaTools } from "./tools.ts";
 import type { Slots } from "./slots.ts";
 
 export interface LoudnessMeasurement {
@@ -111,8 +111,8 @@ async function ebur128(
   signal: AbortSignal | undefined,
   log = new Ebur128Log(),
 ): Promise<LoudnessMeasurement> {
-  await runTool(
-    tools.ffmpeg,
+  await runFfmpeg(
+    tools,
     [
       "-nostdin",
       "-hide_banner",
@@ -263,7 +263,7 @@ export interface SourceLoudness extends LoudnessMeasurement {
 }
 
 /** Parts shorter than this are not worth a process of their own. */
-const MIN_PART_SECONDS = 120;
+export const MIN_PART_SECONDS = 120;
 
 /**
  * One measurement split in time over the cores (see the file comment): `run`
@@ -301,16 +301,31 @@ export async function inParts<T = void>(
       });
     }),
   );
-  const summaries = done.map((d) => d.summary);
   return {
     loudness: {
-      integratedLufs: parts === 1 ? summaries[0]!.integratedLufs : round1(blocks.integrated()),
-      truePeakDbtp: Math.max(...summaries.map((s) => s.truePeakDbtp)),
-      loudnessRangeLu: parts === 1 ? summaries[0]!.loudnessRangeLu : shortTerm.range(),
+      ...combineParts(
+        done.map((d) => d.summary),
+        blocks,
+        shortTerm,
+      ),
       parts,
       blocks,
     },
     results: done.map((d) => d.result),
+  };
+}
+
+/**
+ * One signal's measurement from its parts' (see the file comment): ebur128's
+ * own summary for a signal measured in one piece, the parts' blocks and
+ * short-term values gated together otherwise.
+ */
+export function combineParts(summaries: LoudnessMeasurement[], blocks: BlockHistogram, shortTerm: LoudnessHistogram): LoudnessMeasurement {
+  const one = summaries.length === 1 ? summaries[0] : undefined;
+  return {
+    integratedLufs: one ? one.integratedLufs : round1(blocks.integrated()),
+    truePeakDbtp: Math.max(...summaries.map((s) => s.truePeakDbtp)),
+    loudnessRangeLu: one ? one.loudnessRangeLu : shortTerm.range(),
   };
 }
 

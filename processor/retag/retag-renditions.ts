@@ -31,7 +31,7 @@ import { audioPacketsMd5Args, retagArgs } from "../media/chapter-tags.ts";
 import { ffmetadataChapters } from "../media/ffmetadata.ts";
 import { writeId3Comment } from "../media/id3.ts";
 import { Slots } from "../media/slots.ts";
-import { runTool } from "../media/tools.ts";
+import { runFfmpeg } from "../media/tools.ts";
 import { IMMUTABLE } from "../stages/distribute.ts";
 import { acquireLease, type HeldLease } from "../storage/lease.ts";
 import type { ObjectStore } from "../storage/object-store.ts";
@@ -132,11 +132,11 @@ async function retagOnce(episode: Episode, supplied: SuppliedChapters, held: Hel
       Promise.all(
         files.map((f) =>
           slots.run(async () => {
-            await runTool(deps.tools.ffmpeg, retagArgs(f.spec, f.input, f.output, supplied.chapters, chaptersFile), { signal });
+            await runFfmpeg(deps.tools, retagArgs(f.spec, f.input, f.output, supplied.chapters, chaptersFile), { signal });
             // ffmpeg 5.1 writes an ID3 comment as TXXX: the metadata stage's COMM fix, again.
             if (f.spec.codec === "mp3" && episode.description) await writeId3Comment(f.output, episode.description);
             const [before, after] = [`${f.input}.md5`, `${f.output}.md5`];
-            await runTool(deps.tools.ffmpeg, audioPacketsMd5Args(f.input, f.output, before, after), { signal });
+            await runFfmpeg(deps.tools, audioPacketsMd5Args(f.input, f.output, before, after), { signal });
             if ((await readFile(before, "utf8")) !== (await readFile(after, "utf8")))
               throw new Error(`${f.file}: the audio changed while re-tagging (it must be copied as it was)`);
             return (await stat(f.output)).size;

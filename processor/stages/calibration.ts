@@ -24,7 +24,7 @@ import {
   type LoudnessMeasurement,
 } from "../media/loudness.ts";
 import type { Slots } from "../media/slots.ts";
-import { runTool } from "../media/tools.ts";
+import { runFfmpeg } from "../media/tools.ts";
 import type { StageContext } from "./context.ts";
 
 /** What calibration measured for one rendition on this episode's excerpt. */
@@ -57,7 +57,7 @@ const excerptWindows = (duration: number) => Math.max(3, Math.min(EXCERPT_WINDOW
 
 /** What calibration works from: the mastered signal, its 100 ms frames and 400 ms blocks, and the plan so far. */
 export interface CalibrationInput {
-  masteredPath: string;
+  masteredInput: string;
   frames: readonly { t: number; peak: number }[];
   durationSeconds: number;
   chain: MasteringChain;
@@ -76,7 +76,7 @@ export async function calibrateRenditions(
   slots: Slots,
   input: CalibrationInput,
 ): Promise<{ branches: Record<RenditionId, BranchPlan>; calibration: Record<RenditionId, Calibration> }> {
-  const { masteredPath, frames, durationSeconds, chain, gainDb, masteredPeakDbtp, blocks, target, lossPerDb } = input;
+  const { masteredInput, frames, durationSeconds, chain, gainDb, masteredPeakDbtp, blocks, target, lossPerDb } = input;
   // Two sets of passages: one to learn the branches on, one held out to check them.
   const windows = excerptWindows(durationSeconds);
   const learnStarts = excerptStarts(frames, windows, durationSeconds);
@@ -85,18 +85,20 @@ export async function calibrateRenditions(
   const whole = learnStarts.length === 0 || durationSeconds <= EXCERPT_WINDOW_S * learnStarts.length * 1.5;
   // Otherwise cut on each encoder's frame grid (see frameGridSamples): one pair of excerpts per grid.
   const excerpts = new Map<number, { learn: string; held?: string }>();
+  const cuts: Promise<void>[] = [];
   for (const grid of new Set(RENDITIONS.map((r) => frameGridSamples(r, chain.sampleRate)))) {
     if (whole) {
-      excerpts.set(grid, { learn: masteredPath });
+      excerpts.set(grid, { learn: masteredInput });
       continue;
     }
     const learn = path.join(ctx.jobDir, `excerpt-${grid}.wav`);
     const held = path.join(ctx.jobDir, `excerpt-${grid}-check.wav`);
-    await cutExcerpt(ctx, masteredPath, learnStarts, learn, grid, chain.sampleRate);
+    cuts.push(slots.run(() => cutExcerpt(ctx, masteredInput, learnStarts, learn, grid, chain.sampleRate)));
     const check = checkStarts.length > 0;
-    if (check) await cutExcerpt(ctx, masteredPath, checkStarts, held, grid, chain.sampleRate);
+    if (check) cuts.push(slots.run(() => cutExcerpt(ctx, masteredInput, checkStarts, held, grid, chain.sampleRate)));
     excerpts.set(grid, { learn, ...(check ? { held } : {}) });
   }
+  await Promise.all(cuts);
 
   const branches = {} as Record<RenditionId, BranchPlan>;
   const calibration = {} as Record<RenditionId, Calibration>;
@@ -199,8 +201,8 @@ async function cutExcerpt(ctx: StageContext, mastered: string, starts: number[],
     filters.push(`[${i}:a]atrim=end_sample=${length}${fadeIn},afade=t=out:start_sample=${length - fade}:nb_samples=${fade}[x${i}]`);
   });
   filters.push(`${starts.map((_, i) => `[x${i}]`).join("")}concat=n=${starts.length}:v=0:a=1[out]`);
-  await runTool(
-    ctx.tools.ffmpeg,
+  await runFfmpeg(
+    ctx.tools,
     ["-nostdin", "-v", "error", "-y", ...inputs, "-filter_complex", filters.join(";"), "-map", "[out]", "-c:a", "pcm_f32le", out],
     { signal: ctx.signal },
   );
@@ -234,8 +236,8 @@ async function encodeExcerpt(
   };
   // A summary's lines after its first carry no prefix: they belong to the instance named last.
   let current = logs.fed!;
-  await runTool(
-    ctx.tools.ffmpeg,
+  await runFfmpeg(
+    ctx.tools,
     [
       "-nostdin",
       "-hide_banner",

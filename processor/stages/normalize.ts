@@ -25,10 +25,10 @@ import { RENDITIONS, type RenditionId } from "../../shared/renditions.ts";
 import { ATTR } from "../../shared/telemetry.ts";
 import { InputRejected } from "../errors.ts";
 import { analyseSource, type SourceAnalysis } from "../media/analysis.ts";
-import { masteringFilters, type BranchPlan, type MasteringChain } from "../media/filter-graph.ts";
-import { BlockHistogram, Ebur128Log, LIMITER_LOSS_PER_DB, predictLimitedLufs, type LoudnessMeasurement } from "../media/loudness.ts";
+import { chainMemory, masteringFilters, type BranchPlan, type MasteringChain } from "../media/filter-graph.ts";
+import { type BlockHistogram, LIMITER_LOSS_PER_DB, predictLimitedLufs, type LoudnessMeasurement } from "../media/loudness.ts";
 import { Slots } from "../media/slots.ts";
-import { runTool } from "../media/tools.ts";
+import { renderMeasured, type Rendered } from "../media/render.ts";
 import { calibrateRenditions, type Calibration } from "./calibration.ts";
 import type { StageContext } from "./context.ts";
 import type { SourceAudio } from "./validate.ts";
@@ -48,8 +48,8 @@ export interface LoudnessPlan {
   inputLoudnessRangeLu: number;
   /** The shared chain, applied once. */
   chain: MasteringChain;
-  /** The mastered signal (float WAV at chain.sampleRate) that every rendition is encoded from. */
-  masteredPath: string;
+  /** The mastered signal (float WAV at chain.sampleRate) that every rendition is encoded from, as ffmpeg's -i reads it (render.ts). */
+  masteredInput: string;
   mastered: LoudnessMeasurement;
   /** Sample-peak ceiling (dBFS) of the shared limiter, run at twice the rate; absent when the peaks never reach it. */
   limiterCeilingDb?: number;
@@ -94,11 +94,11 @@ export async function normalize(input: NormalizeInput, ctx: StageContext): Promi
     throw new InputRejected("silent", "silent audio: no measurable loudness (below -70 LUFS)");
   }
   const chain = planChain(target, a, source);
-  const masteredPath = path.join(ctx.jobDir, "mastered.wav");
-  const master = await renderMaster(ctx, slots, source, chain, target, masteredPath);
+  const master = await renderMaster(ctx, slots, source, chain, target, path.join(ctx.jobDir, "mastered.wav"));
+  const masteredInput = master.input;
   const gainDb = round2(target.integratedLufs - master.measured.integratedLufs);
   const { branches, calibration } = await calibrateRenditions(ctx, slots, {
-    masteredPath,
+    masteredInput,
     frames: master.frames,
     durationSeconds: source.durationSeconds,
     chain,
@@ -115,7 +115,7 @@ export async function normalize(input: NormalizeInput, ctx: StageContext): Promi
     inputTruePeakDbtp: a.truePeakDbtp,
     inputLoudnessRangeLu: a.loudnessRangeLu,
     chain,
-    masteredPath,
+    masteredInput,
     mastered: master.measured,
     ...(master.limiterCeilingDb !== undefined ? { limiterCeilingDb: master.limiterCeilingDb } : {}),
     gainDb,
@@ -138,6 +138,7 @@ export async function normalize(input: NormalizeInput, ctx: StageContext): Promi
     "audio.chain.limiter_ceiling_db": master.limiterCeilingDb ?? 0,
     "audio.chain.limited": master.limiterCeilingDb !== undefined,
     "audio.chain.master_passes": master.passes,
+    "audio.chain.render_parts": master.parts,
     "audio.chain.limiter_loss_per_db": round2(master.lossPerDb ?? LIMITER_LOSS_PER_DB),
     "audio.loudness.mastered_lra_lu": master.measured.loudnessRangeLu,
     "audio.loudness.mastered_true_peak_dbtp": master.measured.truePeakDbtp,
@@ -226,53 +227,10 @@ export function planChain(target: LoudnessTarget, a: SourceAnalysis, source: Pic
   };
 }
 
-interface Master {
-  measured: LoudnessMeasurement;
+type Master = Rendered & {
   /** The limiter's loudness loss per dB over its ceiling, as this episode's shared limiter showed. */
   lossPerDb?: number;
-  blocks: BlockHistogram;
-  /** Every 100 ms frame's time and true peak: where calibration listens is chosen from them (excerptStarts). */
-  frames: { t: number; peak: number }[];
-}
-
-/** Runs `graph` (input [0:a:0], output [out]) into a float WAV, measuring the result as it is written. */
-async function renderMeasured(ctx: StageContext, input: string, graph: string, out: string): Promise<Master> {
-  const blocks = new BlockHistogram();
-  const peaks: { t: number; peak: number }[] = [];
-  const log = new Ebur128Log((f) => {
-    blocks.add(f.m, f.blockPeak);
-    peaks.push({ t: f.t, peak: f.peak });
-  });
-  await runTool(
-    ctx.tools.ffmpeg,
-    [
-      "-nostdin",
-      "-hide_banner",
-      "-nostats",
-      "-y",
-      "-i",
-      input,
-      "-filter_complex",
-      `${graph},asplit[w][m];[m]ebur128=peak=true:framelog=info[e]`,
-      "-map",
-      "[w]",
-      "-map_metadata",
-      "-1",
-      "-c:a",
-      "pcm_f32le",
-      "-rf64",
-      "auto",
-      out,
-      "-map",
-      "[e]",
-      "-f",
-      "null",
-      "-",
-    ],
-    { signal: ctx.signal, onStderrLine: (l) => void log.onLine(l) },
-  );
-  return { measured: log.summary(), blocks, frames: peaks };
-}
+};
 
 /**
  * The shared chain in two passes: the chain up to the compressor (its effect
@@ -290,7 +248,23 @@ async function renderMaster(
   out: string,
 ): Promise<Master & { limiterCeilingDb?: number; passes: number }> {
   const shaped = path.join(ctx.jobDir, "shaped.wav");
-  const first = await slots.run(() => renderMeasured(ctx, source.sourcePath, `[0:a:0]${masteringFilters(chain, source.channels)}`, shaped));
+  // Both passes split in time over the cores (render.ts). The source may be any codec: parts decode it from the start.
+  const first = await renderMeasured(
+    ctx.tools,
+    slots,
+    {
+      input: source.sourcePath,
+      inputRate: source.sampleRate,
+      inputSeeksExactly: false,
+      durationSeconds: source.durationSeconds,
+      chain: masteringFilters(chain, source.channels),
+      outputRate: chain.sampleRate,
+      channels: chain.channels,
+      out: shaped,
+      ...chainMemory(chain),
+    },
+    ctx.signal,
+  );
   const ceiling = target.truePeakDbtp - SHARED_LIMITER_HEADROOM_DB;
   // No limiter where the gain leaves the peaks under it (loud, mastered input turned down; tones).
   const limit = first.measured.truePeakDbtp + target.integratedLufs - first.measured.integratedLufs > ceiling;
@@ -312,8 +286,24 @@ async function renderMaster(
   for (; passes < MASTER_PASSES; ) {
     // At twice the rate: at the delivery rate alimiter let clap transients through at +2.1 dBTP
     // against a -2.5 dBFS limit (it sees samples, not what lies between them); at 2x it held -1.8.
-    const graph = `[0:a:0]volume=${gain.toFixed(2)}dB:precision=float${limit ? oversampledLimiter(ceiling, chain.sampleRate) : ""}`;
-    master = await slots.run(() => renderMeasured(ctx, shaped, graph, out));
+    const graph = `volume=${gain.toFixed(2)}dB:precision=float${limit ? oversampledLimiter(ceiling, chain.sampleRate) : ""}`;
+    master = await renderMeasured(
+      ctx.tools,
+      slots,
+      {
+        input: first.input,
+        inputRate: chain.sampleRate,
+        inputSeeksExactly: true,
+        durationSeconds: source.durationSeconds,
+        chain: graph,
+        outputRate: chain.sampleRate,
+        channels: chain.channels,
+        out,
+        // The limiter's release is 50 ms; a second of run-up leaves nothing of the state before it.
+        prerollSeconds: 1,
+      },
+      ctx.signal,
+    );
     passes++;
     const off = target.integratedLufs - master.measured.integratedLufs;
     if (Math.abs(off) <= 0.3 || !limit) break;
@@ -324,7 +314,7 @@ async function renderMaster(
     gain = Math.abs(next - gain) > 0.1 ? next : gain + off;
   }
   master = { ...master!, lossPerDb } as Master;
-  await rm(shaped, { force: true });
+  await Promise.all(first.files.map((f) => rm(f, { force: true })));
   return { ...master!, ...(limit ? { limiterCeilingDb: round2(ceiling) } : {}), passes };
 }
 

@@ -28,7 +28,7 @@ import { ffmetadataChapters } from "../media/ffmetadata.ts";
 import { branchFilters, type BranchPlan } from "../media/filter-graph.ts";
 import { measureLoudness, predictLimitedLufs, type LoudnessMeasurement } from "../media/loudness.ts";
 import { Slots } from "../media/slots.ts";
-import { runTool } from "../media/tools.ts";
+import { runFfmpeg } from "../media/tools.ts";
 import { tracedStep } from "../traced-step.ts";
 import type { StageContext } from "./context.ts";
 import type { LoudnessPlan } from "./normalize.ts";
@@ -127,7 +127,7 @@ export async function transcode(input: TranscodeInput, ctx: StageContext): Promi
   for (const g of PROCESS_GROUPS) {
     const specs = g.renditions.map(renditionSpec);
     const run = slots.run(() =>
-      runTool(ctx.tools.ffmpeg, encodeArgs(input, specs, outDir, { ...extra, tap: g.waveformTap ? waveformTap : undefined }), {
+      runFfmpeg(ctx.tools, encodeArgs(input, specs, outDir, { ...extra, tap: g.waveformTap ? waveformTap : undefined }), {
         signal: ctx.signal,
       }),
     );
@@ -158,7 +158,7 @@ export async function transcode(input: TranscodeInput, ctx: StageContext): Promi
             "audio.loudness.correction_db": branch.extraGainDb ?? 0,
           });
           const again = { ...input, plan: { ...input.plan, branches: { ...input.plan.branches, [id]: branch } } };
-          await slots.run(() => runTool(ctx.tools.ffmpeg, encodeArgs(again, [spec], outDir, extra), { signal: ctx.signal }));
+          await slots.run(() => runFfmpeg(ctx.tools, encodeArgs(again, [spec], outDir, extra), { signal: ctx.signal }));
           m = await slots.run(() => measureLoudness(ctx.tools, file, ctx.signal));
         }
         const warning = checkLoudness(id, m, input.plan);
@@ -279,7 +279,7 @@ export function encodeArgs(
   }
   if (tap) filters.push(`[tap]aresample=${tap.sampleRate},aformat=sample_fmts=s16:channel_layouts=mono[wave]`);
 
-  const args = ["-nostdin", "-hide_banner", "-nostats", "-v", "error", "-y", "-i", plan.masteredPath];
+  const args = ["-nostdin", "-hide_banner", "-nostats", "-v", "error", "-y", "-i", plan.masteredInput];
   if (chaptersFile) args.push("-f", "ffmetadata", "-i", chaptersFile);
   let coverMap: string | undefined;
   if (cover) {

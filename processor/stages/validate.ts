@@ -11,7 +11,7 @@ import { ATTR } from "../../shared/telemetry.ts";
 import { INPUT_RULES, SUPPORTED_CODECS, rejection, type InputRejection } from "../../shared/input-rules.ts";
 import { InputRejected } from "../errors.ts";
 import { probe, type Probe } from "../media/probe.ts";
-import { runTool, ToolFailed } from "../media/tools.ts";
+import { runFfmpeg, ToolFailed } from "../media/tools.ts";
 import type { StageContext } from "./context.ts";
 
 export interface ValidateInput {
@@ -188,8 +188,8 @@ async function decodeCheck(ctx: StageContext, sourcePath: string, maxSeconds: nu
     else if (!firstError) firstError = line.replace(/^\[[^\]]*\]\s*/, "").slice(0, 200);
   };
   try {
-    const { stdout } = await runTool(
-      ctx.tools.ffmpeg,
+    const { stdout } = await runFfmpeg(
+      ctx.tools,
       [
         "-nostdin",
         "-v",
