@@ -6,7 +6,7 @@
  */
 import { Hono, type Context } from "hono";
 import type { Chapter, Episode } from "../../shared/episode.ts";
-import { suppliedChapters } from "../../shared/supplied-chapters.ts";
+import { chaptersRevision, suppliedChapters } from "../../shared/supplied-chapters.ts";
 import { applyEpisodeFields, EpisodeFieldError, parseEpisodeFields } from "../../shared/episode-details.ts";
 import { CHAPTERS_CONTENT_TYPE } from "../../shared/feed/rss.ts";
 import { InvalidChaptersError, parseChapters, renderChaptersJson } from "../../shared/feed/chapters.ts";
@@ -270,11 +270,15 @@ async function supplyChapters(c: Context<ShowAccess>, episode: Episode, chapters
   }
   const url = publicUrl(c.env.PUBLIC_BASE_URL, publicPaths.media(podcastId, episodeId, file));
   const carrier = requestTrace();
+  const noChapters = await chaptersRevision([]);
   const updated = await changeRecord(c, episode, (current) => {
     const { chapters: _old, ...rest } = current;
     const next: Episode = chapters.length ? { ...rest, chapters: { url, count: chapters.length } } : rest;
     const renditionsExist = current.state === "published" && (current.renditions?.length ?? 0) > 0;
-    if (renditionsExist && current.embeddedChapters !== supplied.revision) {
+    // What the files carry: the supplied revision they were written with, else the upload's chapters
+    // (none when the record lists none: removing them then rewrites nothing).
+    const carried = current.embeddedChapters ?? (current.chapters ? undefined : noChapters);
+    if (renditionsExist && carried !== supplied.revision) {
       next.chaptersRetag = {
         state: "pending",
         revision: supplied.revision,

@@ -631,6 +631,16 @@ describe("chapters written into the renditions after publication", () => {
     ).toEqual([]);
   }, 90_000);
 
+  it("DELETE on an episode whose files carry no chapters rewrites nothing", async () => {
+    const e = await publishStandIn(stack, { podcastId: chaptersShow.podcastId, title: "Never had chapters", durationSeconds: 12 });
+    const res = await manage("DELETE", `/episodes/${e.episodeId}/chapters`);
+    expect(res.status, await res.clone().text()).toBe(200);
+    const after = await getEpisode(stack.edgeUrl, chaptersShow.uploadToken, e.episodeId);
+    expect(after.chaptersRetag).toBeUndefined();
+    expect(after.chapters).toBeUndefined();
+    expect(after.renditions!.map((r) => r.url)).toEqual(e.renditions!.map((r) => r.url));
+  });
+
   it("DELETE removes the chapters from every rendition and from the feed", async () => {
     const res = await manage("DELETE", `/episodes/${episodeId}/chapters`);
     expect(res.status, await res.clone().text()).toBe(200);
