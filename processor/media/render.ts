@@ -19,7 +19,15 @@
  * signals, one process renders the whole.
  */
 import { rm, stat, writeFile } from "node:fs/promises";
-import { BlockHistogram, combineParts, Ebur128Log, LoudnessHistogram, MIN_PART_SECONDS, type LoudnessMeasurement } from "./loudness.ts";
+import {
+  BlockHistogram,
+  combineParts,
+  Ebur128Log,
+  FramePeaks,
+  LoudnessHistogram,
+  MIN_PART_SECONDS,
+  type LoudnessMeasurement,
+} from "./loudness.ts";
 import type { Slots } from "./slots.ts";
 import { runFfmpeg, type MediaTools } from "./tools.ts";
 
@@ -54,7 +62,7 @@ export interface Rendered {
   /** The rendered signal's 400 ms blocks (loudness, true peak). */
   blocks: BlockHistogram;
   /** Every 100 ms frame's end time and true peak. */
-  frames: { t: number; peak: number }[];
+  frames: FramePeaks;
   /** ffmpeg processes the render was split over. */
   parts: number;
 }
@@ -121,10 +129,10 @@ function renderArgs(inputArgs: string[], graph: string, output: string[]): strin
 
 async function renderWhole(tools: MediaTools, slots: Slots, req: RenderRequest, signal?: AbortSignal): Promise<Rendered> {
   const blocks = new BlockHistogram();
-  const frames: { t: number; peak: number }[] = [];
+  const frames = new FramePeaks();
   const log = new Ebur128Log((f) => {
     blocks.add(f.m, f.blockPeak);
-    frames.push({ t: f.t, peak: f.peak });
+    frames.push(f.t, f.peak);
   });
   await slots.run(() =>
     runFfmpeg(tools, renderArgs(["-i", req.input], `[0:a:0]${req.chain}`, ["-rf64", "auto", req.out]), {
@@ -159,12 +167,12 @@ async function renderParts(
       const inputTrim = !req.inputSeeksExactly && from > 0 ? `atrim=start_sample=${fromInput},` : "";
       const keep = last ? "" : `:end_sample=${runUp + seams[k + 1]! - seam}`;
       const graph = `[0:a:0]${inputTrim}${req.chain},atrim=start_sample=${runUp}${keep},asetpts=PTS-STARTPTS`;
-      const frames: { t: number; peak: number }[] = [];
+      const frames = new FramePeaks();
       const offset = seam / req.outputRate;
       const log = new Ebur128Log((f) => {
         blocks.add(f.m, f.blockPeak);
         shortTerm.add(f.s);
-        frames.push({ t: offset + f.t, peak: f.peak });
+        frames.push(offset + f.t, f.peak);
       });
       return slots.run(async () => {
         await runFfmpeg(tools, renderArgs(inputArgs, graph, ["-f", "f32le", files[k + 1]!]), {
@@ -193,7 +201,7 @@ async function renderParts(
       shortTerm,
     ),
     blocks,
-    frames: done.flatMap((d) => d.frames),
+    frames: FramePeaks.join(done.map((d) => d.frames)),
     parts: seams.length,
   };
 }

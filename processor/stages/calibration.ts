@@ -18,6 +18,7 @@ import { branchFilters, type BranchPlan, type MasteringChain } from "../media/fi
 import {
   BlockHistogram,
   Ebur128Log,
+  type FramePeaks,
   LIMITER_LOSS_PER_DB,
   measureLoudness,
   predictLimitedLufs,
@@ -58,7 +59,7 @@ const excerptWindows = (duration: number) => Math.max(3, Math.min(EXCERPT_WINDOW
 /** What calibration works from: the mastered signal, its 100 ms frames and 400 ms blocks, and the plan so far. */
 export interface CalibrationInput {
   masteredInput: string;
-  frames: readonly { t: number; peak: number }[];
+  frames: FramePeaks;
   durationSeconds: number;
   chain: MasteringChain;
   /** The gain every branch applies to the mastered signal, dB. */
@@ -144,12 +145,7 @@ export async function calibrateRenditions(
  * `count` windows of EXCERPT_WINDOW_S, none overlapping each other or `exclude`
  * (the held-out set is chosen the same way from what the first left).
  */
-export function excerptStarts(
-  frames: readonly { t: number; peak: number }[],
-  count: number,
-  duration: number,
-  exclude: readonly number[] = [],
-): number[] {
+export function excerptStarts(frames: FramePeaks, count: number, duration: number, exclude: readonly number[] = []): number[] {
   const w = EXCERPT_WINDOW_S;
   const starts: number[] = [];
   const take = (centre: number) => {
@@ -159,20 +155,28 @@ export function excerptStarts(
   };
   if (!frames.length) return [];
   take(w / 2);
-  const loudest = Math.max(...frames.map((f) => f.peak));
-  const attacks = frames
-    .map((f, i) => ({ t: f.t, rise: i < 2 ? 0 : f.peak - Math.min(frames[i - 1]!.peak, frames[i - 2]!.peak), hot: f.peak >= loudest - 3 }))
-    .filter((a) => a.hot && a.rise > 0)
-    .sort((x, y) => y.rise - x.rise);
+  const loudest = frames.loudest();
+  // Only hot frames are candidates (a list of every frame of a 4-hour episode would be 144 000 objects).
+  const attacks: { t: number; rise: number }[] = [];
+  const hottest: number[] = [];
+  for (let i = 0; i < frames.length; i++) {
+    const peak = frames.peak(i);
+    // A window 20 dB under the loudest peak (a pause, the silence after the last word) tells nothing.
+    if (peak >= loudest - 20) hottest.push(i);
+    if (peak < loudest - 3) continue;
+    const rise = i < 2 ? 0 : peak - Math.min(frames.peak(i - 1), frames.peak(i - 2));
+    if (rise > 0) attacks.push({ t: frames.t(i), rise });
+  }
+  attacks.sort((x, y) => y.rise - x.rise);
   const attackWindows = Math.ceil((count - 1) / 2);
   for (const a of attacks) {
     if (starts.length >= 1 + attackWindows) break;
     take(a.t);
   }
-  for (const p of [...frames].sort((x, y) => y.peak - x.peak)) {
-    // A window 20 dB under the loudest peak (a pause, the silence after the last word) tells nothing.
-    if (starts.length >= count || p.peak < loudest - 20) break;
-    take(p.t);
+  hottest.sort((x, y) => frames.peak(y) - frames.peak(x));
+  for (const i of hottest) {
+    if (starts.length >= count) break;
+    take(frames.t(i));
   }
   return starts.sort((x, y) => x - y);
 }
