@@ -89,7 +89,8 @@ interface PartPlan {
 
 function partPlan(req: RenderRequest, cores: number): PartPlan | undefined {
   const parts = Math.min(cores, Math.floor(req.durationSeconds / (req.minPartSeconds ?? MIN_PART_SECONDS)));
-  if (parts < 2) return undefined;
+  // Without the input's rate no run-up start can be placed on its samples.
+  if (parts < 2 || !(req.inputRate > 0) || !Number.isInteger(req.inputRate)) return undefined;
   // A run-up starting on output sample n starts on input sample n * in / out: a whole sample when n is
   // a multiple of out / gcd(in, out).
   const step = lcm(req.gridSamples ?? 1, req.outputRate / gcd(req.outputRate, req.inputRate));

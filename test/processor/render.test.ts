@@ -129,6 +129,23 @@ describe("a render split in time", () => {
     expect(parts.measured.truePeakDbtp).toBe(whole.measured.truePeakDbtp);
   });
 
+  it("renders in one process when the input's rate is unknown (no run-up can be placed on its samples)", async () => {
+    const r = await renderMeasured(tools, new Slots(2), {
+      input: interview,
+      inputRate: 0,
+      inputSeeksExactly: false,
+      durationSeconds: probeStream(interview).duration,
+      chain: "aresample=44100",
+      outputRate: 44100,
+      channels: 2,
+      out: path.join(dir, "unknown-rate.wav"),
+      prerollSeconds: 2,
+      minPartSeconds: 20,
+    });
+    expect(r.parts).toBe(1);
+    expect(probeStream(r.input).duration).toBeCloseTo(probeStream(interview).duration, 1);
+  });
+
   it("writes an RF64 header past 4 GiB (EBU Tech 3306) and a RIFF one under it", () => {
     const small = wavHeader(44100, 2, 1000);
     expect(small.toString("latin1", 0, 4)).toBe("RIFF");
