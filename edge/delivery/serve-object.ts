@@ -5,7 +5,19 @@ import { parseRange } from "./range.ts";
  * a single byte range (206), conditional requests on the ETag or the date (304), and the
  * Content-Type / Cache-Control the processor stored with the object.
  */
+/** Reads of an object replaced between its head and its body, tried again before a 503: a feed is rewritten on every publication. */
+const READS = 3;
+
 export async function serveObject(bucket: R2Bucket, key: string, request: Request): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    const served = await serveOnce(bucket, key, request);
+    if (served !== "changed") return served;
+    // Replaced between head and get: read the new version rather than mix the two.
+    if (attempt === READS) return Response.json({ error: "object changed, retry" }, { status: 503, headers: { "Retry-After": "1" } });
+  }
+}
+
+async function serveOnce(bucket: R2Bucket, key: string, request: Request): Promise<Response | "changed"> {
   const head = await bucket.head(key);
   if (!head) return Response.json({ error: "not found" }, { status: 404 });
 
@@ -39,9 +51,9 @@ export async function serveObject(bucket: R2Bucket, key: string, request: Reques
   if (request.method === "HEAD") return new Response(null, { status, headers });
 
   const object = await bucket.get(key, useRange ? { range: { offset: range.offset, length: range.length } } : {});
-  // Replaced between head and get: let the client retry rather than mix versions.
   if (!object || object.httpEtag !== head.httpEtag) {
-    return Response.json({ error: "object changed, retry" }, { status: 503, headers: { "Retry-After": "1" } });
+    await object?.body.cancel();
+    return "changed";
   }
   return new Response(object.body, { status, headers });
 }
