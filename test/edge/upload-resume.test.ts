@@ -195,6 +195,29 @@ describe("interruption and resume", () => {
       stopAfterBytes: 6 * MiB,
     });
     const url = first.url;
+    // A third writer holds the upload while the two clients start (its PATCH body arrives slowly until
+    // one of them is refused), so they meet it however the machine schedules them: on a loaded
+    // machine one client once finished before the other had sent anything.
+    const heldAt = await offsetOf(url);
+    let release!: () => void;
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    const holding = patchUpload(
+      url,
+      show.uploadToken,
+      heldAt,
+      new ReadableStream<Uint8Array>({
+        async start(c) {
+          c.enqueue(largeBytes.slice(heldAt, heldAt + 64 * 1024));
+          await released;
+          c.enqueue(largeBytes.slice(heldAt + 64 * 1024, heldAt + MiB));
+          c.close();
+        },
+      }),
+    );
+    // Let go after 10 s whatever happened, so a server that never refuses fails below instead of hanging.
+    const timer = setTimeout(release, 10_000);
     const statuses: number[] = [];
     const racers = await Promise.all(
       [undefined, 3 * MiB].map((chunkSize) =>
@@ -205,10 +228,16 @@ describe("interruption and resume", () => {
           uploadUrl: url,
           ...(chunkSize ? { chunkSize } : {}),
           retryDelays: [0, 200, 500, 1000, 1000, 2000, 2000, 3000],
-          onResponse: (method, status) => method === "PATCH" && statuses.push(status),
+          onResponse: (method, status) => {
+            if (method !== "PATCH") return;
+            statuses.push(status);
+            if (status === 423 || status === 409) release();
+          },
         }),
       ),
     );
+    clearTimeout(timer);
+    expect((await holding).status).toBe(204);
     expect(racers.map((r) => r.result)).toEqual(["done", "done"]);
     // They did collide: one was told the upload was busy (423) or had moved on (409), and retried.
     expect(statuses.filter((s) => s === 423 || s === 409).length, `PATCH statuses ${statuses}`).toBeGreaterThan(0);
