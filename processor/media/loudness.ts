@@ -314,7 +314,12 @@ export interface SourceLoudness extends LoudnessMeasurement {
 }
 
 /** Parts shorter than this are not worth a process of their own. */
-export const MIN_PART_SECONDS = 120;
+const MIN_PART_SECONDS = 120;
+
+/** How many parts a signal of `durationSeconds` is split into over `cores` (one process each, at least one). */
+export function partCount(durationSeconds: number, cores: number, minPartSeconds = MIN_PART_SECONDS): number {
+  return Math.max(1, Math.min(cores, Math.floor(durationSeconds / minPartSeconds)));
+}
 
 /**
  * One measurement split in time over the cores (see the file comment): `run`
@@ -330,7 +335,7 @@ export async function inParts<T = void>(
   slots: Slots,
   run: (window: string[], seconds: number, log: Ebur128Log) => Promise<T>,
 ): Promise<{ loudness: SourceLoudness; results: T[] }> {
-  const parts = Math.max(1, Math.min(slots.size, Math.floor(durationSeconds / MIN_PART_SECONDS)));
+  const parts = partCount(durationSeconds, slots.size);
   const blocks = new BlockHistogram();
   const shortTerm = new LoudnessHistogram();
   const length = durationSeconds / parts;

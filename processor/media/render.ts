@@ -25,7 +25,7 @@ import {
   Ebur128Log,
   FramePeaks,
   LoudnessHistogram,
-  MIN_PART_SECONDS,
+  partCount,
   type LoudnessMeasurement,
 } from "./loudness.ts";
 import type { Slots } from "./slots.ts";
@@ -88,7 +88,7 @@ interface PartPlan {
 }
 
 function partPlan(req: RenderRequest, cores: number): PartPlan | undefined {
-  const parts = Math.min(cores, Math.floor(req.durationSeconds / (req.minPartSeconds ?? MIN_PART_SECONDS)));
+  const parts = partCount(req.durationSeconds, cores, req.minPartSeconds);
   // Without the input's rate no run-up start can be placed on its samples.
   if (parts < 2 || !(req.inputRate > 0) || !Number.isInteger(req.inputRate)) return undefined;
   // A run-up starting on output sample n starts on input sample n * in / out: a whole sample when n is
