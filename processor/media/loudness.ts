@@ -243,33 +243,37 @@ const round1 = (n: number) => Math.round(n * 10) / 10;
  * The source's 400 ms blocks by loudness and by the true peak within them (the
  * highest of the block's four 100 ms frames): enough to predict, for any gain
  * and limiter ceiling, how much loudness the limiter will take away (see
- * `predictLimitedLufs`). Fixed size: 801 x 161 counters, whatever the length.
+ * `predictLimitedLufs`). Bounded by its 801 x 161 cells whatever the length,
+ * but only the cells in use are stored: calibration makes one per excerpt run
+ * (a few hundred blocks each), and a dense 516 KB array apiece made the
+ * processor's memory grow with the number of runs.
  */
 export class BlockHistogram {
   static readonly M_GRAIN = 10;
   static readonly P_GRAIN = 2;
   static readonly P_FLOOR = -60;
   static readonly P_BINS = 161;
-  private readonly counts = new Uint32Array(BINS * BlockHistogram.P_BINS);
+  /** Cell (m * P_BINS + p) to its count. */
+  private readonly counts = new Map<number, number>();
 
   add(lufs: number, peakDbtp: number): void {
     if (!(lufs >= FLOOR)) return;
     const m = Math.min(BINS - 1, Math.round((lufs - FLOOR) * GRAIN));
     const p = Math.max(0, Math.min(BlockHistogram.P_BINS - 1, Math.round((peakDbtp - BlockHistogram.P_FLOOR) * BlockHistogram.P_GRAIN)));
-    this.counts[m * BlockHistogram.P_BINS + p]! += 1;
+    const cell = m * BlockHistogram.P_BINS + p;
+    this.counts.set(cell, (this.counts.get(cell) ?? 0) + 1);
   }
 
   /** Integrated loudness of the blocks after mapping each (loudness, peak) to a new loudness. */
   integrated(map: (lufs: number, peak: number) => number = (l) => l): number {
     const levels: number[] = [];
     const weights: number[] = [];
-    for (let m = 0; m < BINS; m++) {
-      for (let p = 0; p < BlockHistogram.P_BINS; p++) {
-        const c = this.counts[m * BlockHistogram.P_BINS + p]!;
-        if (!c) continue;
-        levels.push(map(FLOOR + m / GRAIN, BlockHistogram.P_FLOOR + p / BlockHistogram.P_GRAIN));
-        weights.push(c);
-      }
+    // In cell order, so the sums below add up in the same order whatever order the blocks came in.
+    for (const cell of [...this.counts.keys()].sort((a, b) => a - b)) {
+      const m = Math.floor(cell / BlockHistogram.P_BINS);
+      const p = cell % BlockHistogram.P_BINS;
+      levels.push(map(FLOOR + m / GRAIN, BlockHistogram.P_FLOOR + p / BlockHistogram.P_GRAIN));
+      weights.push(this.counts.get(cell)!);
     }
     const mean = (gate: number) => {
       let e = 0;

@@ -141,6 +141,21 @@ describe("source loudness", () => {
     for (let i = 0; i < 100; i++) h.add(-120.7, -120); // ffmpeg's "no data yet" / digital silence
     expect(h.integrated()).toBeCloseTo(-20, 5);
   });
+
+  it("gives the same answer to the last bit whatever order the blocks arrive in (parts finish in any order)", () => {
+    const blocks = Array.from({ length: 5000 }, (_, i) => [-30 + 20 * Math.sin(i * 0.37), -12 + 9 * Math.cos(i * 0.11)] as const);
+    const forward = new BlockHistogram();
+    const backward = new BlockHistogram();
+    for (const [m, p] of blocks) forward.add(m, p);
+    for (const [m, p] of [...blocks].reverse()) backward.add(m, p);
+    for (const [gain, ceiling] of [
+      [0, undefined],
+      [7.3, -1.5],
+      [12, -4],
+    ] as const) {
+      expect(Object.is(predictLimitedLufs(forward, gain, ceiling), predictLimitedLufs(backward, gain, ceiling))).toBe(true);
+    }
+  });
 });
 
 describe("ID3 COMM", () => {
