@@ -6,9 +6,8 @@
  * TDRC, APIC, CHAP, CTOC...) is kept byte for byte. The audio is streamed into
  * a new file after the new tag, then renamed over the old one.
  */
-import { createReadStream, createWriteStream } from "node:fs";
 import { open, rename } from "node:fs/promises";
-import { pipeline } from "node:stream/promises";
+import { fileChunks } from "../storage/file-chunks.ts";
 
 const syncsafe = (b: Buffer, at: number) => (b[at]! << 21) | (b[at + 1]! << 14) | (b[at + 2]! << 7) | b[at + 3]!;
 
@@ -60,8 +59,12 @@ export async function writeId3Comment(file: string, comment: string): Promise<vo
   const tag = Buffer.concat(frames);
   const newHeader = Buffer.concat([header.subarray(0, 6), toSyncsafe(tag.length)]);
   const tmp = `${file}.id3`;
-  const out = createWriteStream(tmp);
-  out.write(Buffer.concat([newHeader, tag]));
-  await pipeline(createReadStream(file, { start: 10 + body.length }), out);
+  const out = await open(tmp, "w");
+  try {
+    await out.write(Buffer.concat([newHeader, tag]));
+    for await (const chunk of fileChunks(file, { start: 10 + body.length })) await out.write(chunk);
+  } finally {
+    await out.close();
+  }
   await rename(tmp, file);
 }

@@ -8,11 +8,12 @@
  * Resolution: 8000 Hz x 800 samples per pixel = 10 pixels per second (one
  * min/max pair per 100 ms, 8-bit): 72,000 pairs (~300 KB JSON) per hour.
  */
-import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
+import { createWriteStream, type WriteStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { once } from "node:events";
 import path from "node:path";
 import { ATTR } from "../../shared/telemetry.ts";
+import { fileChunks } from "../storage/file-chunks.ts";
 import type { StageContext } from "./context.ts";
 import type { WaveformTap } from "./transcode.ts";
 
@@ -74,7 +75,6 @@ export async function waveform(input: WaveformInput, ctx: StageContext): Promise
   let inPixel = 0;
   let min = 127;
   let max = -128;
-  let carry: Buffer | undefined;
   let datChunk: number[] = [];
   let jsonChunk: string[] = [];
   const flush = async () => {
@@ -95,21 +95,22 @@ export async function waveform(input: WaveformInput, ctx: StageContext): Promise
     max = -128;
   };
 
-  for await (const raw of createReadStream(input.tap.path, { highWaterMark: 256 * 1024, signal: ctx.signal })) {
-    let buf = raw as Buffer;
-    if (carry) {
-      buf = Buffer.concat([carry, buf]);
-      carry = undefined;
+  // A sample can straddle two chunks (its low byte ends one): only its high byte counts, at the next one's start.
+  let straddling = false;
+  const sample = (v: number) => {
+    if (v < min) min = v;
+    if (v > max) max = v;
+    if (++inPixel === SAMPLES_PER_PIXEL) endPixel();
+  };
+  for await (const chunk of fileChunks(input.tap.path, { signal: ctx.signal })) {
+    let i = 0;
+    if (straddling) {
+      sample((chunk[0]! << 24) >> 24); // the high byte, signed
+      i = 1;
     }
-    const usable = buf.length - (buf.length % 2);
-    if (usable < buf.length) carry = buf.subarray(usable);
-    for (let i = 0; i < usable; i += 2) {
-      // 16 -> 8 bit the way audiowaveform does it: keep the high byte.
-      const v = buf.readInt16LE(i) >> 8;
-      if (v < min) min = v;
-      if (v > max) max = v;
-      if (++inPixel === SAMPLES_PER_PIXEL) endPixel();
-    }
+    // 16 -> 8 bit the way audiowaveform does it: keep the high byte.
+    for (; i + 1 < chunk.length; i += 2) sample(chunk.readInt16LE(i) >> 8);
+    straddling = i < chunk.length;
     await flush();
   }
   if (inPixel > 0) endPixel();
