@@ -12,6 +12,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { installPageTools } from "./page-tools.ts";
+import { PROCESSOR_DENO_V8_FLAGS, PROCESSOR_V8_FLAGS } from "../processor/v8-flags.ts";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BIN = path.join(ROOT, "node_modules", ".bin");
@@ -218,8 +219,8 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
   const startProcessor = async () => {
     const command =
       opts.processorRuntime === "deno"
-        ? [path.join(BIN, "deno"), "run", "--allow-all", "--quiet", path.join(ROOT, "processor", "main.ts")]
-        : [path.join(BIN, "node"), path.join(ROOT, "processor", "main.ts")];
+        ? [path.join(BIN, "deno"), "run", "--allow-all", "--quiet", PROCESSOR_DENO_V8_FLAGS, path.join(ROOT, "processor", "main.ts")]
+        : [path.join(BIN, "node"), ...PROCESSOR_V8_FLAGS, path.join(ROOT, "processor", "main.ts")];
     processor = spawn(command[0]!, command.slice(1), {
       cwd: ROOT,
       env: {

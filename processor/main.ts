@@ -1,6 +1,8 @@
 /**
- * Entry point: `node processor/main.ts` (Node 22) or
- * `deno run -A processor/main.ts`. Settings: processor/config.ts.
+ * Entry point: `node --max-semi-space-size=2 processor/main.ts` (Node 22) or
+ * `deno run -A --v8-flags=--max-semi-space-size=2 processor/main.ts`; the flag
+ * keeps memory flat with the episode's length (v8-flags.ts). Settings:
+ * processor/config.ts.
  */
 import { tmpdir } from "node:os";
 import process from "node:process";

@@ -24,6 +24,7 @@ import { speechWav } from "./speech.ts";
 import { measureTree, type TreeUsage } from "./measure.ts";
 import { bestSplit, calibrate, floorScript, measurementsScript } from "./floor.ts";
 import { generateCorpus } from "../../test/processor/corpus-audio.ts";
+import { PROCESSOR_V8_FLAGS } from "../../processor/v8-flags.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const CACHE = path.join(ROOT, "bench", ".cache");
@@ -89,7 +90,7 @@ for (const minutes of durations) {
     if (only.has("c")) {
       const u = check(
         "c processor",
-        await measureTree(NODE, [path.join(ROOT, "bench/processor/processor-job.ts"), source, path.join(work, "c")]),
+        await measureTree(NODE, [...PROCESSOR_V8_FLAGS, path.join(ROOT, "bench/processor/processor-job.ts"), source, path.join(work, "c")]),
       );
       console.log(`   ${u.stdout.trim().split("\n").pop()}`);
     }
@@ -107,6 +108,7 @@ if (values.corpus) {
     console.log("| --- | ---: | ---: | ---: | --- |");
     for (const input of corpus) {
       const u = await measureTree(NODE, [
+        ...PROCESSOR_V8_FLAGS,
         path.join(ROOT, "bench/processor/processor-job.ts"),
         input.file,
         path.join(dir, `job-${input.name}`),
