@@ -156,25 +156,30 @@ export function excerptStarts(frames: FramePeaks, count: number, duration: numbe
   if (!frames.length) return [];
   take(w / 2);
   const loudest = frames.loudest();
-  // Only hot frames are candidates (a list of every frame of a 4-hour episode would be 144 000 objects).
-  const attacks: { t: number; rise: number }[] = [];
-  const hottest: number[] = [];
+  // Frame indices in typed arrays: on speech nearly every frame is a candidate, and a 4-hour
+  // episode has 144 000 (as objects and plain arrays they were megabytes more at the peak).
+  const hottest = new Int32Array(frames.length);
+  const attacks = new Int32Array(frames.length);
+  const rise = new Float64Array(frames.length);
+  let hot = 0;
+  let attacking = 0;
   for (let i = 0; i < frames.length; i++) {
     const peak = frames.peak(i);
     // A window 20 dB under the loudest peak (a pause, the silence after the last word) tells nothing.
-    if (peak >= loudest - 20) hottest.push(i);
+    if (peak >= loudest - 20) hottest[hot++] = i;
     if (peak < loudest - 3) continue;
-    const rise = i < 2 ? 0 : peak - Math.min(frames.peak(i - 1), frames.peak(i - 2));
-    if (rise > 0) attacks.push({ t: frames.t(i), rise });
+    rise[i] = i < 2 ? 0 : peak - Math.min(frames.peak(i - 1), frames.peak(i - 2));
+    if (rise[i]! > 0) attacks[attacking++] = i;
   }
-  attacks.sort((x, y) => y.rise - x.rise);
+  // Typed arrays sort stably, like the arrays before: ties keep time order.
+  const byRise = attacks.subarray(0, attacking).sort((x, y) => rise[y]! - rise[x]!);
   const attackWindows = Math.ceil((count - 1) / 2);
-  for (const a of attacks) {
+  for (const i of byRise) {
     if (starts.length >= 1 + attackWindows) break;
-    take(a.t);
+    take(frames.t(i));
   }
-  hottest.sort((x, y) => frames.peak(y) - frames.peak(x));
-  for (const i of hottest) {
+  const byPeak = hottest.subarray(0, hot).sort((x, y) => frames.peak(y) - frames.peak(x));
+  for (const i of byPeak) {
     if (starts.length >= count) break;
     take(frames.t(i));
   }
