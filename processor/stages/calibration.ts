@@ -156,34 +156,75 @@ export function excerptStarts(frames: FramePeaks, count: number, duration: numbe
   if (!frames.length) return [];
   take(w / 2);
   const loudest = frames.loudest();
-  // Frame indices in typed arrays: on speech nearly every frame is a candidate, and a 4-hour
-  // episode has 144 000 (as objects and plain arrays they were megabytes more at the peak).
-  const hottest = new Int32Array(frames.length);
-  const attacks = new Int32Array(frames.length);
-  const rise = new Float64Array(frames.length);
-  let hot = 0;
-  let attacking = 0;
-  for (let i = 0; i < frames.length; i++) {
-    const peak = frames.peak(i);
-    // A window 20 dB under the loudest peak (a pause, the silence after the last word) tells nothing.
-    if (peak >= loudest - 20) hottest[hot++] = i;
-    if (peak < loudest - 3) continue;
-    rise[i] = i < 2 ? 0 : peak - Math.min(frames.peak(i - 1), frames.peak(i - 2));
-    if (rise[i]! > 0) attacks[attacking++] = i;
-  }
-  // Typed arrays sort stably, like the arrays before: ties keep time order.
-  const byRise = attacks.subarray(0, attacking).sort((x, y) => rise[y]! - rise[x]!);
+  // Every window taken or excluded can turn away at most the candidates whose windows overlap it
+  // (20 frames, plus the few that clamp onto the file's ends): so the best `reach` candidates always
+  // hold every one the loops below get to. Keeping only those, memory does not grow with the episode
+  // (sorting a 3-hour episode's 108 000 frames left ~10 MB of scratch for the GC).
+  const reach = (count + exclude.length) * (2 * w * 10 + 12);
+  const rise = (i: number) => (i < 2 ? 0 : frames.peak(i) - Math.min(frames.peak(i - 1), frames.peak(i - 2)));
+  // The sharpest attacks to a hot level (within 3 dB of the loudest peak).
+  const attacks = bestFrames(frames.length, reach, rise, (i) => frames.peak(i) >= loudest - 3 && rise(i) > 0);
   const attackWindows = Math.ceil((count - 1) / 2);
-  for (const i of byRise) {
+  for (const i of attacks) {
     if (starts.length >= 1 + attackWindows) break;
     take(frames.t(i));
   }
-  const byPeak = hottest.subarray(0, hot).sort((x, y) => frames.peak(y) - frames.peak(x));
-  for (const i of byPeak) {
+  // A window 20 dB under the loudest peak (a pause, the silence after the last word) tells nothing.
+  const hottest = bestFrames(
+    frames.length,
+    reach,
+    (i) => frames.peak(i),
+    (i) => frames.peak(i) >= loudest - 20,
+  );
+  for (const i of hottest) {
     if (starts.length >= count) break;
     take(frames.t(i));
   }
   return starts.sort((x, y) => x - y);
+}
+
+/**
+ * The `keep` frame indices with the highest `score` among those `eligible`, best first, ties
+ * in time order (what a stable sort of all of them would start with), in a bounded heap.
+ */
+export function bestFrames(n: number, keep: number, score: (i: number) => number, eligible: (i: number) => boolean): Int32Array {
+  const heap = new Int32Array(keep); // the worst kept at heap[0]
+  const value = new Float64Array(keep);
+  let size = 0;
+  // a worse than b: a lower score, or the same score later in time.
+  const worse = (a: number, b: number) => value[a]! < value[b]! || (value[a] === value[b] && heap[a]! > heap[b]!);
+  const swap = (a: number, b: number) => {
+    [heap[a], heap[b]] = [heap[b]!, heap[a]!];
+    [value[a], value[b]] = [value[b]!, value[a]!];
+  };
+  const down = (at: number) => {
+    for (;;) {
+      const l = 2 * at + 1;
+      const r = l + 1;
+      let least = at;
+      if (l < size && worse(l, least)) least = l;
+      if (r < size && worse(r, least)) least = r;
+      if (least === at) return;
+      swap(at, least);
+      at = least;
+    }
+  };
+  for (let i = 0; i < n; i++) {
+    if (!eligible(i)) continue;
+    const v = score(i);
+    if (size < keep) {
+      heap[size] = i;
+      value[size] = v;
+      for (let at = size++; at > 0 && worse(at, (at - 1) >> 1); at = (at - 1) >> 1) swap(at, (at - 1) >> 1);
+    } else if (keep > 0 && (v > value[0]! || (v === value[0] && i < heap[0]!))) {
+      heap[0] = i;
+      value[0] = v;
+      down(0);
+    }
+  }
+  const order = Array.from(heap.subarray(0, size), (i, k) => ({ i, v: value[k]! }));
+  order.sort((a, b) => b.v - a.v || a.i - b.i);
+  return Int32Array.from(order, (o) => o.i);
 }
 
 /**

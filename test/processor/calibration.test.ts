@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { FramePeaks } from "../../processor/media/loudness.ts";
-import { excerptStarts } from "../../processor/stages/calibration.ts";
+import { bestFrames, excerptStarts } from "../../processor/stages/calibration.ts";
 
 describe("where calibration listens", () => {
   it("chooses among a 4-hour episode's 144 000 frames: the start, the sharp attacks to a hot level, the hottest peaks", () => {
@@ -34,5 +34,25 @@ describe("where calibration listens", () => {
     const held = excerptStarts(frames, 16, n / 10, starts);
     expect(held.every((h) => starts.every((s) => Math.abs(s - h) >= 1))).toBe(true);
     expect(held.length).toBeGreaterThan(0);
+  });
+
+  it("keeps the best candidates in a bounded heap, in the order a stable sort of all of them gives (ties in time order)", () => {
+    let seed = 3;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (const n of [0, 1, 7, 500, 20_000]) {
+      const score = Array.from({ length: n }, () => Math.round(rnd() * 40) / 10); // 41 values: many ties
+      const eligible = (i: number) => score[i]! > 0.5;
+      const sorted = score
+        .map((v, i) => ({ v, i }))
+        .filter((c) => eligible(c.i))
+        .sort((a, b) => b.v - a.v)
+        .map((c) => c.i);
+      for (const keep of [1, 16, 600, n + 5]) {
+        expect([...bestFrames(n, keep, (i) => score[i]!, eligible)], `n ${n}, keep ${keep}`).toEqual(sorted.slice(0, keep));
+      }
+    }
   });
 });
