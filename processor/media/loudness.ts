@@ -183,8 +183,9 @@ async function ebur128(
   return log.summary();
 }
 
-export function measureLoudness(tools: MediaTools, file: string, signal?: AbortSignal): Promise<LoudnessMeasurement> {
-  return ebur128(tools, ["-i", file], signal);
+/** A file's loudness; `log` with a frame reader also gets its 100 ms frames. */
+export function measureLoudness(tools: MediaTools, file: string, signal?: AbortSignal, log?: Ebur128Log): Promise<LoudnessMeasurement> {
+  return ebur128(tools, ["-i", file], signal, log);
 }
 
 const GRAIN = 10; // bins per LU

@@ -150,6 +150,7 @@ export async function normalize(input: NormalizeInput, ctx: StageContext): Promi
     ctx.span.setAttributes({
       [`audio.loudness.${r.id}.extra_gain_db`]: branches[r.id].extraGainDb ?? 0,
       [`audio.loudness.${r.id}.encoder_overshoot_db`]: calibration[r.id].encoderOvershootDb,
+      [`audio.loudness.${r.id}.encoder_overshoot_heard_db`]: calibration[r.id].heardOvershootDb,
       [`audio.loudness.${r.id}.encoder_loss_lu`]: calibration[r.id].encoderLossLu,
     });
   }

@@ -1,11 +1,13 @@
 /**
  * Where calibration listens (processor/stages/calibration.ts excerptStarts),
- * on an episode as long as the processor accepts: a pure function of the
- * mastered signal's 100 ms frames, so the frames are written here.
+ * on an episode as long as the processor accepts, and the overshoot it plans
+ * for over the whole episode (expectedOvershoot): pure functions of 100 ms
+ * frames, so the frames are written here. What real encoders do is tested
+ * through ffmpeg in stages.test.ts and the corpus test.
  */
 import { describe, expect, it } from "vitest";
 import { FramePeaks } from "../../processor/media/loudness.ts";
-import { bestFrames, excerptStarts } from "../../processor/stages/calibration.ts";
+import { bestFrames, excerptStarts, expectedOvershoot, hotFrameOvershoots } from "../../processor/stages/calibration.ts";
 
 describe("where calibration listens", () => {
   it("chooses among a 4-hour episode's 144 000 frames: the start, the sharp attacks to a hot level, the hottest peaks", () => {
@@ -54,5 +56,69 @@ describe("where calibration listens", () => {
         expect([...bestFrames(n, keep, (i) => score[i]!, eligible)], `n ${n}, keep ${keep}`).toEqual(sorted.slice(0, keep));
       }
     }
+  });
+});
+
+describe("the overshoot planned for the whole episode", () => {
+  // Seeded (mulberry32: a plain LCG's consecutive draws are too correlated for tails): the same figures on every run.
+  const generator = (seed: number) => () => {
+    seed = (seed + 0x6d2b79f5) >>> 0;
+    let t = seed;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
+  };
+  // Overshoots shaped like AAC 64k's on the bench's speech: the lower half spread under 0, the upper
+  // half 0 plus an exponential with a 0.15 dB mean (its 99.9th percentile about 0.8 dB).
+  const draw = (rnd: () => number) => () => (rnd() < 0.5 ? -0.3 * rnd() : -0.15 * Math.log(rnd()));
+
+  it("expects the largest over the episode's hot frames, which grows with them, not only the largest heard", () => {
+    const rnd = generator(11);
+    const next = draw(rnd);
+    const heard = Array.from({ length: 300 }, next);
+    const largestHeard = Math.max(...heard);
+    for (const frames of [3000, 37_000]) {
+      // What a full encode meets: the mean of the largest of `frames` draws, over 40 episodes.
+      let sum = 0;
+      for (let e = 0; e < 40; e++) {
+        let max = -Infinity;
+        for (let i = 0; i < frames; i++) max = Math.max(max, next());
+        sum += max;
+      }
+      const meanLargest = sum / 40;
+      const expected = expectedOvershoot(heard, frames, () => -2.4);
+      expect(expected, `${frames} hot frames`).toBeGreaterThan(largestHeard);
+      expect(Math.abs(expected - meanLargest), `${frames} hot frames: expected ${expected}, mean largest ${meanLargest}`).toBeLessThan(0.2);
+    }
+    expect(expectedOvershoot(heard, 37_000, () => -2.4)).toBeGreaterThan(expectedOvershoot(heard, 3000, () => -2.4) + 0.2);
+  });
+
+  it("counts a frame under the loudest by its chance of still reaching it, and extrapolates nothing for an episode heard whole", () => {
+    const next = draw(generator(5));
+    const heard = Array.from({ length: 300 }, next);
+    const top = expectedOvershoot(heard, 3000, () => -2);
+    // 30 000 more frames 3 dB down (the quieter voice) hardly matter; 30 000 more at the top do.
+    expect(expectedOvershoot(heard, 33_000, (i) => (i < 3000 ? -2 : -5))).toBeCloseTo(top, 1);
+    expect(expectedOvershoot(heard, 33_000, () => -2)).toBeGreaterThan(top + 0.25);
+    // No more hot frames than were heard: the largest heard stands.
+    expect(expectedOvershoot(heard, 200, () => -2)).toBe(Math.max(...heard));
+    expect(expectedOvershoot([], 37_000, () => -2)).toBe(0);
+  });
+
+  it("takes the overshoot at the frames within half a dB of the loudest fed peak, frame by frame", () => {
+    const fed = new FramePeaks();
+    const encoded = new FramePeaks();
+    const rows = [
+      [-2.4, -2.1], // hot: +0.3
+      [-9, -3], // far under the loudest: an overshoot there meets no ceiling
+      [-2.0, -2.2], // the loudest: -0.2
+      [-2.5, -1.5], // hot: +1.0
+      [-2.6, -2.0], // 0.6 under: not hot
+    ];
+    rows.forEach(([f, e], i) => {
+      fed.push((i + 1) / 10, f!);
+      encoded.push((i + 1) / 10, e!);
+    });
+    expect(hotFrameOvershoots(fed, encoded)).toEqual([0.3, -0.2, 1]);
   });
 });
