@@ -30,8 +30,11 @@ export interface PublishedRendition {
   durationSeconds: number;
   /** Measured after encoding, independently of the encoder. */
   loudness?: { integratedLufs: number; truePeakDbtp: number };
-  /** What the loudness chain did for this rendition: its limiter ceiling (dBFS, absent when not limited), extra gain, and whether it needed a second encode. */
-  chain?: { limiterCeilingDb?: number; extraGainDb: number; corrected: boolean };
+  /**
+   * What the loudness chain did for this rendition: its limiter ceiling (dBFS, absent when not limited), extra gain,
+   * whether it needed a second encode, and (Opus only) the output gain set in its header instead of one.
+   */
+  chain?: { limiterCeilingDb?: number; extraGainDb: number; corrected: boolean; outputGainDb?: number };
 }
 
 /** Something a creator should know about a published episode (it published anyway). */

@@ -112,6 +112,7 @@ console.log(
     inputLufs: normalize?.attributes["audio.loudness.input_lufs"],
     inputTruePeak: normalize?.attributes["audio.loudness.input_true_peak_dbtp"],
     corrected: transcode?.attributes["audio.transcode.corrected_renditions"] ?? [],
+    trimmed: transcode?.attributes["audio.transcode.trimmed_renditions"] ?? [],
     renditions: record?.renditions?.map((r) => ({ id: r.id, bytes: r.bytes, duration: r.durationSeconds, ...r.loudness })),
   }),
 );

@@ -99,13 +99,16 @@ for (const minutes of durations) {
   }
 }
 
+/** How many renditions a list names, and which: "0", "2 (aac_64k, opus_48k)", "?" when the job did not say. */
+const count = (ids: string[] | undefined) => (ids ? `${ids.length}${ids.length ? ` (${ids.join(", ")})` : ""}` : "?");
+
 if (values.corpus) {
   // The corpus row: realistic uploads, each through the processor as one job.
   const dir = await mkdtemp(path.join(CACHE, "corpus-"));
   try {
     const corpus = generateCorpus(dir);
-    console.log("\n| corpus input | wall s | CPU s | second full encodes | renditions LUFS/dBTP |");
-    console.log("| --- | ---: | ---: | ---: | --- |");
+    console.log("\n| corpus input | wall s | CPU s | second full encodes | Opus trims | renditions LUFS/dBTP |");
+    console.log("| --- | ---: | ---: | ---: | ---: | --- |");
     for (const input of corpus) {
       const u = await measureTree(NODE, [
         ...PROCESSOR_V8_FLAGS,
@@ -117,11 +120,12 @@ if (values.corpus) {
       const line = JSON.parse(u.stdout.trim().split("\n").pop() ?? "{}") as {
         outcome?: string;
         corrected?: string[];
+        trimmed?: string[];
         renditions?: { id: string; integratedLufs: number; truePeakDbtp: number }[];
       };
       const figures = (line.renditions ?? []).map((r) => `${r.id} ${r.integratedLufs}/${r.truePeakDbtp}`).join(", ");
       console.log(
-        `| ${input.name} (${line.outcome ?? "no answer"}) | ${s1(u.wallSeconds)} | ${s1(u.cpuSeconds)} | ${line.corrected ? `${line.corrected.length}${line.corrected.length ? ` (${line.corrected.join(", ")})` : ""}` : "?"} | ${figures} |`,
+        `| ${input.name} (${line.outcome ?? "no answer"}) | ${s1(u.wallSeconds)} | ${s1(u.cpuSeconds)} | ${count(line.corrected)} | ${count(line.trimmed)} | ${figures} |`,
       );
     }
   } finally {

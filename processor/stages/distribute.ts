@@ -76,6 +76,7 @@ export async function distribute(input: DistributeInput, ctx: StageContext): Pro
       ...(r.branch.limiterCeilingDb !== undefined ? { limiterCeilingDb: r.branch.limiterCeilingDb } : {}),
       extraGainDb: r.branch.extraGainDb ?? 0,
       corrected: r.corrected,
+      ...(r.outputGainDb !== undefined ? { outputGainDb: r.outputGainDb } : {}),
     },
   }));
   const warnings = input.renditions.flatMap((r) =>

@@ -240,6 +240,11 @@ export function corpusTests(names: readonly string[]): { inputs: () => CorpusInp
         figures.filter((_, i) => episode.renditions![i]!.chain?.corrected),
         "renditions that needed a second full encode",
       ).toEqual([]);
+      // Nor an Opus output gain set after it (the first encode missed, a header fixed it).
+      expect(
+        figures.filter((_, i) => episode.renditions![i]!.chain?.outputGainDb !== undefined),
+        "renditions whose first encode missed, trimmed by the Opus output gain",
+      ).toEqual([]);
       if (input.expect.coverScaled) {
         expect(transcode["audio.artwork.scaled"]).toBe(true);
         const mp3 = episode.renditions!.find((r) => r.id === "mp3_64k")!;

@@ -17,7 +17,8 @@ import { InputRejected } from "../../processor/errors.ts";
 import type { StageContext } from "../../processor/stages/context.ts";
 import { metadata } from "../../processor/stages/metadata.ts";
 import { normalize } from "../../processor/stages/normalize.ts";
-import { transcode, type TranscodeOutput } from "../../processor/stages/transcode.ts";
+import { opusTrim, transcode, type TranscodeOutput } from "../../processor/stages/transcode.ts";
+import { readOpusOutputGain } from "../../processor/media/opus-gain.ts";
 import { validate, type SourceAudio } from "../../processor/stages/validate.ts";
 import { SAMPLES_PER_PIXEL, waveform } from "../../processor/stages/waveform.ts";
 import { startArtworkServer, type ArtworkServer } from "./artwork-server.ts";
@@ -274,6 +275,54 @@ describe("loudness is never a reason to refuse", () => {
         expect(span.attributes["audio.rendition.normalized"]).toBe(false);
         expect(span.attributes["audio.rendition.corrected"]).toBe(true);
       }
+    } finally {
+      trace.disable();
+    }
+  });
+});
+
+describe("an Opus rendition that misses is brought on target by its header's output gain, not a second encode", () => {
+  it("chooses the gain that a peak over the ceiling or loudness off target needs, and none where no gain can do", () => {
+    const target = DEFAULT_LOUDNESS; // -16 LUFS, -1 dBTP
+    // Peak 0.5 dB over, loudness on target: down by the excess and the margin.
+    expect(opusTrim({ integratedLufs: -16, truePeakDbtp: -0.5, loudnessRangeLu: 5 }, target)).toBe(-0.6);
+    // Too loud with room at the peak: down to the target.
+    expect(opusTrim({ integratedLufs: -14.7, truePeakDbtp: -0.5, loudnessRangeLu: 5 }, target)).toBe(-1.3);
+    // Too quiet with room at the peak: up, as far as the target.
+    expect(opusTrim({ integratedLufs: -17.2, truePeakDbtp: -4, loudnessRangeLu: 5 }, target)).toBe(1.2);
+    // Too quiet and no room at the peak, or a peak so hot that the loudness would leave the tolerance: only an encode can.
+    expect(opusTrim({ integratedLufs: -17.2, truePeakDbtp: -1.3, loudnessRangeLu: 5 }, target)).toBeUndefined();
+    expect(opusTrim({ integratedLufs: -16.2, truePeakDbtp: 0, loudnessRangeLu: 5 }, target)).toBeUndefined();
+  });
+
+  it("an Opus branch fed 1.3 dB too hot publishes on target from its first encode, its header gain applied by ffmpeg's decoder", async () => {
+    const jobDir = mkdtempSync(path.join(dir, "trim-"));
+    const s = await validate({ sourcePath: speechWav(dir, "trim-src", 0), maxDurationSeconds: SIX_HOURS }, ctx(jobDir));
+    const plan = await normalize({ source: s, target: DEFAULT_LOUDNESS }, ctx(jobDir));
+    // A branch 1.3 dB hotter than calibration chose: loud and over the ceiling, what an unheard overshoot does to the peak.
+    const opus = plan.branches.opus_48k;
+    const hot = { ...plan, branches: { ...plan.branches, opus_48k: { extraGainDb: (opus.extraGainDb ?? 0) + 1.3 } } };
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    trace.setGlobalTracerProvider(provider);
+    try {
+      const out = await transcode({ source: s, plan: hot, tags, chapters: [] }, ctx(jobDir));
+      const r = out.renditions.find((x) => x.spec.id === "opus_48k")!;
+      expect(r.corrected).toBe(false);
+      expect(r.warning).toBeUndefined();
+      expect(r.outputGainDb).toBeLessThan(-0.5);
+      // What is published: the header carries the gain, and an independent measurement (ffmpeg applies it) is on target.
+      expect(await readOpusOutputGain(r.path)).toBeCloseTo(r.outputGainDb!, 2);
+      const m = measure(r.path);
+      expect(m).toEqual(r.loudness);
+      expect(Math.abs(m.integratedLufs - DEFAULT_LOUDNESS.integratedLufs)).toBeLessThanOrEqual(1);
+      expect(m.truePeakDbtp).toBeLessThanOrEqual(DEFAULT_LOUDNESS.truePeakDbtp);
+      // The rewritten page's CRC is right: ffmpeg checking every page's CRC decodes it without a complaint.
+      expect(() => ffmpeg(["-err_detect", "crccheck", "-xerror", "-i", r.path, "-f", "null", "-"])).not.toThrow();
+      const span = exporter.getFinishedSpans().find((x) => x.name === "audio.transcode.opus_48k")!;
+      expect(span.attributes["audio.loudness.output_gain_db"]).toBe(r.outputGainDb);
+      expect(span.attributes["audio.rendition.corrected"]).toBe(false);
+      expect(span.events.map((e) => e.name)).toContain("loudness trimmed by the opus output gain");
     } finally {
       trace.disable();
     }
