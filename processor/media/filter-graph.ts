@@ -83,16 +83,21 @@ export interface BranchPlan {
 }
 
 /**
- * A rendition's branch: extra gain, then (when limited) the encoder's band and
- * a limiter. The band comes first so the limiter works on what will be encoded:
- * an encoder cutting treble after limiting rings above the limit.
+ * A rendition's branch: extra gain, the encoder's band where we know it (AAC),
+ * then, when limited, a limiter. The band is cut here, with a linear-phase
+ * brick wall, because the encoder discards it anyway and its own cut rings:
+ * so the limiter works on what will be encoded (an encoder cutting treble
+ * after limiting rings above the limit), and the encoder has less to ring
+ * with when there is no limiter. Measured on the bench's 3 hours, AAC 64k
+ * with no limiter: the largest overshoot over 35 000 hot frames 1.1 dB with
+ * the band cut here against 1.6 dB without (-1.4 against -0.9 dBTP).
  */
 export function branchFilters(s: RenditionSpec, branch: BranchPlan, channels: number): string {
   const f: string[] = [];
   if (branch.extraGainDb) f.push(`volume=${branch.extraGainDb.toFixed(2)}dB:precision=float`);
+  const hz = encoderBandHz(s, channels);
+  if (hz) f.push(bandLimit(hz));
   if (branch.limiterCeilingDb !== undefined) {
-    const hz = encoderBandHz(s, channels);
-    if (hz) f.push(bandLimit(hz));
     // level=0: alimiter otherwise "auto-levels" its output up to the limit; latency=1 keeps the branches in sync.
     // At twice the rate: at the delivery rate it lets sharp transients (claps) through between samples.
     f.push(
