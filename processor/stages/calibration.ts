@@ -388,11 +388,7 @@ const EULER_GAMMA = 0.5772;
  * (a short episode is heard whole). `fedPeak(i)` is frame i of the episode
  * as this branch will feed it to the encoder.
  */
-export function expectedOvershoot(
-  heard: readonly number[],
-  frames: number,
-  fedPeak: (i: number) => number,
-): number {
+export function expectedOvershoot(heard: readonly number[], frames: number, fedPeak: (i: number) => number): number {
   if (!heard.length) return 0;
   const sorted = [...heard].sort((a, b) => a - b);
   const largest = sorted[sorted.length - 1]!;
@@ -465,7 +461,10 @@ async function calibrateRendition(
     // The episode's frames as this branch feeds them: gained, and capped by its limiter (plus what that lets through).
     const shift = gainDb + (planned.extraGainDb ?? 0);
     const cap = planned.limiterCeilingDb === undefined ? Infinity : planned.limiterCeilingDb + limiterLeakDb;
-    const overshoot = Math.max(heardOvershootDb, expectedOvershoot(heardFrames, frames.length, (i) => Math.min(frames.peak(i) + shift, cap)));
+    const overshoot = Math.max(
+      heardOvershootDb,
+      expectedOvershoot(heardFrames, frames.length, (i) => Math.min(frames.peak(i) + shift, cap)),
+    );
     const over = encodedPeak - (target.truePeakDbtp - VERIFY_MARGIN_DB);
     // What the branch's own limiter took from the excerpts' loudness, against what the block model
     // predicted for those passages: the model's loss per dB re-fitted for this branch (a limiter

@@ -29,7 +29,7 @@ import { codecArgs } from "../media/encoders.ts";
 import { ffmetadataChapters } from "../media/ffmetadata.ts";
 import { branchFilters, type BranchPlan } from "../media/filter-graph.ts";
 import { measureLoudness, predictLimitedLufs, type LoudnessMeasurement } from "../media/loudness.ts";
-import { writeOpusOutputGain } from "../media/opus-gain.ts";
+import { readOpusOutputGain, writeOpusOutputGain } from "../media/opus-gain.ts";
 import { Slots } from "../media/slots.ts";
 import { runFfmpeg } from "../media/tools.ts";
 import { tracedStep } from "../traced-step.ts";
@@ -156,7 +156,8 @@ export async function transcode(input: TranscodeInput, ctx: StageContext): Promi
         let outputGainDb: number | undefined;
         const trim = spec.codec === "opus" && checkLoudness(id, m, input.plan) ? opusTrim(m, input.plan.target) : undefined;
         if (trim !== undefined) {
-          outputGainDb = await writeOpusOutputGain(file, trim);
+          // On top of what the header already says (0 from ffmpeg's muxer): the measurement included it.
+          outputGainDb = await writeOpusOutputGain(file, (await readOpusOutputGain(file)) + trim);
           const before = m;
           m = await slots.run(() => measureLoudness(ctx.tools, file, ctx.signal));
           span.addEvent("loudness trimmed by the opus output gain", {
