@@ -498,6 +498,9 @@ async function calibrateRendition(
     // (claps through Opus: a branch re-planned from a larger overshoot and never verified went out
     // at -0.6 dBTP).
     branch = planBranch(target, gainDb, masteredPeakDbtp, encoderOvershootDb, encoderLossLu, ceiling, blocks, branchLossPerDb);
+    // Re-planned to the same branch: it has just been verified, and ffmpeg's encoders are
+    // deterministic, so another round would replay the same encodes (AAC 64k on 3 hours did).
+    if (branch.limiterCeilingDb === planned.limiterCeilingDb && branch.extraGainDb === planned.extraGainDb) break;
   }
   return {
     branch,
