@@ -88,9 +88,10 @@ export interface BranchPlan {
  * brick wall, because the encoder discards it anyway and its own cut rings:
  * so the limiter works on what will be encoded (an encoder cutting treble
  * after limiting rings above the limit), and the encoder has less to ring
- * with when there is no limiter. The bench's 3 hours through AAC 64k with no
- * limiter came out at -0.9 dBTP without this cut (over the ceiling: encoded
- * again) and -2.1 dBTP with it (README "Long episodes").
+ * with when there is no limiter. Calibration's "fed" peak is then the peak of
+ * what the encoder keeps, so the overshoot it measures is the encoder's
+ * noise alone. (What it does to the largest overshoot of a long episode
+ * varies: README "Long episodes".)
  */
 export function branchFilters(s: RenditionSpec, branch: BranchPlan, channels: number): string {
   const f: string[] = [];
