@@ -247,7 +247,10 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
   try {
     await waitForHttp(`${edgeUrl}/healthz`, edge, "edge (wrangler dev)", 60_000, logs);
     // The upload page's file checker (ffmpeg.wasm core) is served from R2, as in production.
-    await installPageTools(s3Endpoint);
+    await installPageTools(s3Endpoint).catch((err: unknown) => {
+      // With what wrangler said: once, it answered /healthz and then refused connections (CI, 3 December).
+      throw new Error(`installing the page tools into the local R2 failed: ${err instanceof Error ? err.message : String(err)}\n${logs()}`);
+    });
     if (opts.processor !== false) await startProcessor();
   } catch (err) {
     await Promise.all([stopChild(processor), stopChild(edge)]);
