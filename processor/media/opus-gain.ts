@@ -37,10 +37,14 @@ export async function readOpusOutputGain(file: string): Promise<number> {
   return page.readInt16LE(gainAt) / 256;
 }
 
-/** Sets the file's output gain to `db` (rounded to 1/256 dB), in place. Returns the gain written. */
-export async function writeOpusOutputGain(file: string, db: number): Promise<number> {
+/**
+ * Adds `db` to the file's output gain (the result rounded to 1/256 dB), in
+ * place: on top of what the header says, since a measurement of the file
+ * already includes that. Returns the output gain now in the header.
+ */
+export async function addOpusOutputGain(file: string, db: number): Promise<number> {
   const { page, gainAt } = await firstPage(file);
-  const q = Math.max(-32768, Math.min(32767, Math.round(db * 256)));
+  const q = Math.max(-32768, Math.min(32767, Math.round((page.readInt16LE(gainAt) / 256 + db) * 256)));
   page.writeInt16LE(q, gainAt);
   page.writeUInt32LE(0, 22);
   page.writeUInt32LE(oggCrc(page), 22);

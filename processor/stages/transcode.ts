@@ -21,6 +21,7 @@ import { writeFile, mkdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { SpanStatusCode } from "@opentelemetry/api";
 import type { Chapter } from "../../shared/episode.ts";
+import type { LoudnessTarget } from "../../shared/podcast.ts";
 import { renditionSpec, type RenditionId, type RenditionSpec } from "../../shared/renditions.ts";
 import { ATTR, SPANS } from "../../shared/telemetry.ts";
 import { vorbisChapterComments } from "../media/chapter-tags.ts";
@@ -29,7 +30,7 @@ import { codecArgs } from "../media/encoders.ts";
 import { ffmetadataChapters } from "../media/ffmetadata.ts";
 import { branchFilters, type BranchPlan } from "../media/filter-graph.ts";
 import { measureLoudness, predictLimitedLufs, type LoudnessMeasurement } from "../media/loudness.ts";
-import { readOpusOutputGain, writeOpusOutputGain } from "../media/opus-gain.ts";
+import { addOpusOutputGain } from "../media/opus-gain.ts";
 import { Slots } from "../media/slots.ts";
 import { runFfmpeg } from "../media/tools.ts";
 import { tracedStep } from "../traced-step.ts";
@@ -156,8 +157,7 @@ export async function transcode(input: TranscodeInput, ctx: StageContext): Promi
         let outputGainDb: number | undefined;
         const trim = spec.codec === "opus" && checkLoudness(id, m, input.plan) ? opusTrim(m, input.plan.target) : undefined;
         if (trim !== undefined) {
-          // On top of what the header already says (0 from ffmpeg's muxer): the measurement included it.
-          outputGainDb = await writeOpusOutputGain(file, (await readOpusOutputGain(file)) + trim);
+          outputGainDb = await addOpusOutputGain(file, trim);
           const before = m;
           m = await slots.run(() => measureLoudness(ctx.tools, file, ctx.signal));
           span.addEvent("loudness trimmed by the opus output gain", {
@@ -282,13 +282,13 @@ const TRIM_MARGIN = 0.1;
  * on 5 of its 37 000 hot frames, heard nowhere in calibration) cost a header
  * rewrite, not a second full encode.
  */
-export function opusTrim(m: LoudnessMeasurement, target: { integratedLufs: number; truePeakDbtp: number }): number | undefined {
+export function opusTrim(m: LoudnessMeasurement, target: LoudnessTarget): number | undefined {
   const peakRoom = target.truePeakDbtp - TRIM_MARGIN - m.truePeakDbtp;
   const gain = Math.min(peakRoom, target.integratedLufs - m.integratedLufs);
   if (!Number.isFinite(gain)) return undefined;
   const lufs = m.integratedLufs + gain;
   if (Math.abs(lufs - target.integratedLufs) > LOUDNESS_TOLERANCE_LU - TRIM_MARGIN) return undefined;
-  return Math.round(gain * 100) / 100;
+  return round2(gain);
 }
 
 /** Why a measured rendition misses the target, or undefined when it is within tolerance. */
