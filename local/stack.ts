@@ -69,16 +69,24 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+/**
+ * A port free now, for a server started a little later. Chosen below the
+ * ephemeral range (Linux 32768-60999, macOS 49152-65535): a port the OS hands
+ * out for "any port" is one it also gives to outgoing connections, and one
+ * was taken that way in the seconds before the processor listened on it
+ * (EADDRINUSE, CI, 3 December). Random, so parallel stacks rarely try the same.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.unref();
+      srv.once("error", () => resolve(false));
+      srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
 }
 
 /** A secret of this data folder: made once, kept beside the state it guards (mode 0600). */
